@@ -1,0 +1,1 @@
+//! gongxin-ingest
