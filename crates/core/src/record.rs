@@ -1,0 +1,578 @@
+//! Credit records: one catalog item about one subject from one source unit.
+//!
+//! A [`Record`] can only be made by [`Item::parse_row`], so every record in the system has
+//! passed the catalog's rules. Its natural key (source unit, item, document number) makes
+//! re-submission idempotent: the same key with the same content is unchanged, with other
+//! content it is a correction.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use gongxin_codes::{OrgCode, RegNo, Uscc, Whitelist};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{
+    Condition, FieldType, INDIVIDUAL_BUSINESS, Item, NATURAL_PERSON, Required, TemplateRequirement,
+};
+use crate::problem::{Problem, Severity};
+use crate::value::{Parsed, parse_value};
+
+/// What a record is keyed by: the subject's USCC, or — for individual businesses that have
+/// none yet — the old code they do have. The lengths (18, 15, 9) never collide.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SubjectId {
+    Uscc(Uscc),
+    RegNo(RegNo),
+    OrgCode(OrgCode),
+}
+
+impl SubjectId {
+    pub fn uscc(&self) -> Option<&Uscc> {
+        match self {
+            SubjectId::Uscc(code) => Some(code),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SubjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubjectId::Uscc(code) => code.fmt(f),
+            SubjectId::RegNo(code) => code.fmt(f),
+            SubjectId::OrgCode(code) => code.fmt(f),
+        }
+    }
+}
+
+impl FromStr for SubjectId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parsed = match s.len() {
+            18 => Uscc::parse(s)
+                .map(SubjectId::Uscc)
+                .map_err(|e| e.to_string()),
+            15 => RegNo::parse(s)
+                .map(SubjectId::RegNo)
+                .map_err(|e| e.to_string()),
+            _ => OrgCode::parse(s)
+                .map(SubjectId::OrgCode)
+                .map_err(|e| e.to_string()),
+        };
+        parsed.map_err(|e| format!("`{s}` is not a subject code: {e}"))
+    }
+}
+
+impl Serialize for SubjectId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// The natural key of a record: who said it, about what, in which decision.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NaturalKey {
+    pub source_unit: String,
+    pub item: String,
+    pub document_no: String,
+}
+
+impl NaturalKey {
+    /// The record's stable id, derived from the natural key so that every node of a
+    /// federation computes the same id for the same record.
+    pub fn record_id(&self) -> RecordId {
+        let mut hasher = Sha256::new();
+        for part in [&self.source_unit, &self.item, &self.document_no] {
+            hasher.update((part.len() as u64).to_be_bytes());
+            hasher.update(part.as_bytes());
+        }
+        let digest = hasher.finalize();
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest[..16]);
+        RecordId(id)
+    }
+}
+
+/// 128 bits of the natural key's SHA-256: collision-free at any realistic scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RecordId(pub [u8; 16]);
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl FromStr for RecordId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut id = [0u8; 16];
+        hex::decode_to_slice(s, &mut id).map_err(|_| format!("`{s}` is not a record id"))?;
+        Ok(RecordId(id))
+    }
+}
+
+impl Serialize for RecordId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// The status a source unit gives a record (`当前状态`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    Normal,
+    Revoked,
+}
+
+/// Which template a file follows; the 2015–2016 one lacks several now-required fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    Current,
+    Legacy2016,
+}
+
+/// Content digest of a record's fields, to tell an unchanged re-submission from a correction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ContentHash(pub [u8; 32]);
+
+/// A record that passed the catalog's rules.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    pub key: NaturalKey,
+    pub subject: SubjectId,
+    pub subject_name: String,
+    pub decision_date: NaiveDate,
+    pub status: RecordStatus,
+    pub catalog_version: String,
+    /// Non-empty fields as `(code, normalised value)`, in catalog order.
+    pub fields: Vec<(String, String)>,
+}
+
+impl Record {
+    pub fn id(&self) -> RecordId {
+        self.key.record_id()
+    }
+
+    pub fn field(&self, code: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The canonical JSON of the record, as it is written into the event log. Field order is
+    /// the catalog's, so the same record always serialises to the same bytes.
+    pub fn to_payload(&self) -> String {
+        serde_json::to_string(&PayloadRef::from(self)).expect("a record always serialises")
+    }
+
+    /// Digest of everything a source unit can change; the catalog version is left out so that
+    /// a catalog upgrade does not turn every re-submission into a correction.
+    pub fn content_hash(&self) -> ContentHash {
+        let mut hasher = Sha256::new();
+        hasher.update(self.subject.to_string().as_bytes());
+        hasher.update([0]);
+        hasher.update(self.subject_name.as_bytes());
+        hasher.update([0]);
+        hasher.update(self.decision_date.to_string().as_bytes());
+        hasher.update([self.status as u8]);
+        for (code, value) in &self.fields {
+            hasher.update(code.as_bytes());
+            hasher.update([0]);
+            hasher.update(value.as_bytes());
+            hasher.update([0]);
+        }
+        ContentHash(hasher.finalize().into())
+    }
+
+    /// Reads a record back from its event payload.
+    pub fn from_payload(payload: &str) -> Result<Record, String> {
+        let owned: PayloadOwned =
+            serde_json::from_str(payload).map_err(|e| format!("bad record payload: {e}"))?;
+        Ok(Record {
+            key: NaturalKey {
+                source_unit: owned.source_unit,
+                item: owned.item,
+                document_no: owned.document_no,
+            },
+            subject: owned.subject.parse()?,
+            subject_name: owned.subject_name,
+            decision_date: owned.decision_date,
+            status: owned.status,
+            catalog_version: owned.catalog_version,
+            fields: owned
+                .fields
+                .into_iter()
+                .map(|(code, value)| match value {
+                    serde_json::Value::String(text) => (code, text),
+                    other => (code, other.to_string()),
+                })
+                .collect(),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct PayloadRef<'a> {
+    item: &'a str,
+    source_unit: &'a str,
+    document_no: &'a str,
+    subject: String,
+    subject_name: &'a str,
+    decision_date: NaiveDate,
+    status: RecordStatus,
+    catalog_version: &'a str,
+    #[serde(serialize_with = "serialize_ordered")]
+    fields: &'a [(String, String)],
+}
+
+fn serialize_ordered<S: serde::Serializer>(
+    fields: &&[(String, String)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(fields.iter().map(|(k, v)| (k, v)))
+}
+
+impl<'a> From<&'a Record> for PayloadRef<'a> {
+    fn from(record: &'a Record) -> Self {
+        PayloadRef {
+            item: &record.key.item,
+            source_unit: &record.key.source_unit,
+            document_no: &record.key.document_no,
+            subject: record.subject.to_string(),
+            subject_name: &record.subject_name,
+            decision_date: record.decision_date,
+            status: record.status,
+            catalog_version: &record.catalog_version,
+            fields: &record.fields,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PayloadOwned {
+    item: String,
+    source_unit: String,
+    document_no: String,
+    subject: String,
+    subject_name: String,
+    decision_date: NaiveDate,
+    status: RecordStatus,
+    catalog_version: String,
+    fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A row that passed: the record and the warnings that travel with it.
+#[derive(Debug)]
+pub struct ParsedRow {
+    pub record: Record,
+    pub warnings: Vec<Problem>,
+}
+
+/// What the parser needs besides the row: the catalog version to stamp and the deployment's
+/// whitelist of real codes that fail their check character.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseContext<'a> {
+    pub catalog_version: &'a str,
+    pub whitelist: &'a Whitelist,
+    pub template: Template,
+}
+
+/// Values `当前状态` takes for a revoked decision.
+const REVOKED_VALUES: &[&str] = &["撤销", "已撤销", "撤回", "revoked"];
+
+impl Item {
+    /// Checks one row against the item's layout and builds the record.
+    ///
+    /// `cells[i]` is the raw text of `self.fields[i]`, `None` when the file has no such
+    /// column. All problems of the row are collected, not only the first, so that a department
+    /// can fix a row in one round.
+    pub fn parse_row(
+        &self,
+        context: ParseContext<'_>,
+        cells: &[Option<&str>],
+    ) -> Result<ParsedRow, Vec<Problem>> {
+        debug_assert_eq!(cells.len(), self.fields.len());
+        let mut problems = Vec::new();
+        let mut values: Vec<Option<String>> = vec![None; self.fields.len()];
+        for (index, field) in self.fields.iter().enumerate() {
+            let raw = cells[index].map(str::trim).filter(|s| !s.is_empty());
+            let Some(raw) = raw else { continue };
+            if field.code == self.roles.uscc {
+                // The subject's code has rules of its own (placeholder, old codes): below.
+                continue;
+            }
+            match parse_value(&field.code, &field.ty, raw, context.whitelist) {
+                Ok(Parsed { text, warnings }) => {
+                    problems.extend(warnings);
+                    values[index] = Some(text);
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+        let category = self
+            .roles
+            .subject_category
+            .as_deref()
+            .and_then(|code| self.field_index(code))
+            .and_then(|i| values[i].clone());
+        let category = category.as_deref();
+        if category == Some(NATURAL_PERSON) {
+            problems.push(Problem::error(
+                "natural_person_out_of_scope",
+                "行政相对人为自然人：本平台只归集市场主体信用信息，自然人仅作为主体的相关人员出现",
+                "the party is a natural person: this platform holds credit information on market entities only",
+            ));
+            return Err(problems);
+        }
+        let raw_uscc = self
+            .field_index(&self.roles.uscc)
+            .and_then(|i| cells[i])
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let subject = self.parse_subject(context, raw_uscc, &values, category, &mut problems);
+        if let (Some(SubjectId::Uscc(code)), Some(index)) =
+            (&subject, self.field_index(&self.roles.uscc))
+        {
+            values[index] = Some(code.to_string());
+        } else if let (Some(raw), Some(index)) = (raw_uscc, self.field_index(&self.roles.uscc)) {
+            // The placeholder is kept as submitted: it documents that the subject has no code.
+            values[index] = Some(gongxin_codes::normalise(raw));
+        }
+        self.check_required(context.template, &values, cells, &mut problems);
+        if problems.iter().any(Problem::is_error) {
+            return Err(problems);
+        }
+        let value = |code: &str| self.field_index(code).and_then(|i| values[i].as_deref());
+        let (
+            Some(subject),
+            Some(subject_name),
+            Some(document_no),
+            Some(decision_date),
+            Some(source_unit),
+        ) = (
+            subject,
+            value(&self.roles.subject_name),
+            value(&self.roles.document_no),
+            value(&self.roles.decision_date)
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            self.roles.source_unit.iter().find_map(|code| value(code)),
+        )
+        else {
+            problems.push(Problem::error(
+                "missing_key",
+                "缺少主体代码、名称、决定文书号、决定日期或数据来源单位",
+                "missing subject code, name, document number, decision date or source unit",
+            ));
+            return Err(problems);
+        };
+        let status = match self.roles.status.as_deref().and_then(value) {
+            Some(s) if REVOKED_VALUES.contains(&s) => RecordStatus::Revoked,
+            _ => RecordStatus::Normal,
+        };
+        let (subject_name, document_no, source_unit) = (
+            subject_name.to_owned(),
+            document_no.to_owned(),
+            source_unit.to_owned(),
+        );
+        let record = Record {
+            key: NaturalKey {
+                source_unit,
+                item: self.id.clone(),
+                document_no,
+            },
+            subject,
+            subject_name,
+            decision_date,
+            status,
+            catalog_version: context.catalog_version.to_owned(),
+            fields: self
+                .fields
+                .iter()
+                .zip(values)
+                .filter_map(|(field, value)| value.map(|v| (field.code.clone(), v)))
+                .collect(),
+        };
+        Ok(ParsedRow {
+            record,
+            warnings: problems,
+        })
+    }
+
+    /// Finds the subject's identity: the USCC, or for an individual business with the
+    /// placeholder code, its registration number (which then becomes mandatory).
+    fn parse_subject(
+        &self,
+        context: ParseContext<'_>,
+        raw_uscc: Option<&str>,
+        values: &[Option<String>],
+        category: Option<&str>,
+        problems: &mut Vec<Problem>,
+    ) -> Option<SubjectId> {
+        let get = |code: &Option<String>| {
+            code.as_deref()
+                .and_then(|c| self.field_index(c))
+                .and_then(|i| values[i].as_deref())
+        };
+        let uscc_field = &self.roles.uscc;
+        if let Some(raw) = raw_uscc {
+            let analysis = gongxin_codes::analyse(raw, context.whitelist);
+            let report =
+                |severity, findings: Vec<gongxin_codes::Finding>, problems: &mut Vec<Problem>| {
+                    for finding in findings {
+                        problems.push(
+                            Problem::bilingual(severity, finding.code, &finding.message)
+                                .at(uscc_field, raw),
+                        );
+                    }
+                };
+            match analysis.kind {
+                gongxin_codes::Kind::Uscc if analysis.valid => {
+                    report(Severity::Warning, analysis.warnings, problems);
+                    return Uscc::parse_with(raw, context.whitelist)
+                        .ok()
+                        .map(SubjectId::Uscc);
+                }
+                gongxin_codes::Kind::Placeholder => {
+                    if category.is_some_and(|c| c != INDIVIDUAL_BUSINESS) {
+                        problems.push(
+                            Problem::warning(
+                                "placeholder_not_individual_business",
+                                "占位代码 00000000000000000X 只应用于无统一社会信用代码的个体工商户",
+                                "the placeholder code 00000000000000000X is meant for individual businesses without a USCC",
+                            )
+                            .at(uscc_field, raw),
+                        );
+                    }
+                }
+                _ => {
+                    report(Severity::Error, analysis.errors, problems);
+                    return None;
+                }
+            }
+        }
+        // No usable USCC: an old code must identify the subject.
+        if let Some(reg_no) = get(&self.roles.reg_no).and_then(|c| RegNo::parse(c).ok()) {
+            return Some(SubjectId::RegNo(reg_no));
+        }
+        if let Some(org) = get(&self.roles.org_code).and_then(|c| OrgCode::parse(c).ok()) {
+            return Some(SubjectId::OrgCode(org));
+        }
+        let field = self.roles.reg_no.as_deref().unwrap_or(uscc_field);
+        problems.push(
+            Problem::error(
+                "missing_subject_code",
+                "缺少统一社会信用代码；无统一社会信用代码的个体工商户须填写工商注册号",
+                "no Unified Social Credit Code; an individual business without one must give its registration number",
+            )
+            .at(field, raw_uscc.unwrap_or_default()),
+        );
+        None
+    }
+
+    fn check_required(
+        &self,
+        template: Template,
+        values: &[Option<String>],
+        cells: &[Option<&str>],
+        problems: &mut Vec<Problem>,
+    ) {
+        for (index, field) in self.fields.iter().enumerate() {
+            if values[index].is_some()
+                || problems
+                    .iter()
+                    .any(|p| p.field.as_deref() == Some(&field.code))
+            {
+                continue;
+            }
+            let required = match field.required {
+                Required::Flag(flag) => flag,
+                Required::Template(TemplateRequirement::Current) => template == Template::Current,
+            };
+            let by_condition = field
+                .required_when
+                .as_ref()
+                .filter(|condition| self.condition_holds(condition, values));
+            if required || by_condition.is_some() {
+                let (zh, en) = match by_condition {
+                    Some(c) => (
+                        format!(
+                            "当{}为{}时必填",
+                            self.field(&c.field)
+                                .map_or(c.field.as_str(), |f| f.name_zh.as_str()),
+                            c.any_of.join("或")
+                        ),
+                        format!("required when {} is {}", c.field, c.any_of.join(" or ")),
+                    ),
+                    None => (
+                        "必填项为空".to_owned(),
+                        "required field is empty".to_owned(),
+                    ),
+                };
+                problems.push(
+                    Problem::error(
+                        "required",
+                        format!("{}：{zh}", field.name_zh),
+                        format!("{}: {en}", field.name_en),
+                    )
+                    .at(&field.code, cells[index].unwrap_or("")),
+                );
+            }
+        }
+    }
+
+    fn condition_holds(&self, condition: &Condition, values: &[Option<String>]) -> bool {
+        let Some(index) = self.field_index(&condition.field) else {
+            return false;
+        };
+        let Some(value) = values[index].as_deref() else {
+            return false;
+        };
+        match &self.fields[index].ty {
+            FieldType::Set { .. } => {
+                let chosen = value.split('：').next().unwrap_or("");
+                chosen
+                    .split(';')
+                    .any(|v| condition.any_of.iter().any(|a| a == v))
+            }
+            _ => condition.any_of.iter().any(|a| a == value),
+        }
+    }
+}
+
+/// What storing a parsed record means, given what the store already holds for its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// New natural key.
+    Submitted,
+    /// Same key, other content.
+    Corrected,
+    /// Same key, now marked 撤销.
+    Revoked,
+    /// Same key, same content: nothing to record.
+    Unchanged,
+}
+
+/// Decides the change from the stored head of a record (its content hash and status).
+pub fn decide_change(
+    current: Option<(ContentHash, RecordStatus)>,
+    incoming: &Record,
+    incoming_hash: ContentHash,
+) -> Change {
+    match current {
+        None if incoming.status == RecordStatus::Revoked => Change::Revoked,
+        None => Change::Submitted,
+        Some((hash, _)) if hash == incoming_hash => Change::Unchanged,
+        Some((_, RecordStatus::Normal)) if incoming.status == RecordStatus::Revoked => {
+            Change::Revoked
+        }
+        Some(_) => Change::Corrected,
+    }
+}
