@@ -568,17 +568,17 @@ fn licences_and_list_entries() {
         .unwrap_or_else(|| panic!("licence rule"));
     assert!(open.is_public_on(date("2099-01-01")));
     assert!(!open.is_public_on(date("2024-02-29")));
-    assert!(rules.item_window("honour", &facts(None, None)).is_none());
+    assert!(rules.item_window("nonsense", &facts(None, None)).is_none());
 
     let fixed = PublicationRules::from_toml(&format!(
-        "{DEFAULT_TOML}\n[items.honour]\nname_zh = \"荣誉\"\nname_en = \"honour\"\n\
+        "{DEFAULT_TOML}\n[items.award]\nname_zh = \"奖励\"\nname_en = \"award\"\n\
          period = \"3 years\"\nnote_zh = \"公示3年\"\nnote_en = \"3 years\"\n"
     ))
     .unwrap_or_else(|e| panic!("{e}"));
-    let honour = fixed
-        .item_window("honour", &facts(None, None))
-        .unwrap_or_else(|| panic!("honour rule"));
-    assert_eq!(honour.until, Some(date("2027-03-01")));
+    let award = fixed
+        .item_window("award", &facts(None, None))
+        .unwrap_or_else(|| panic!("award rule"));
+    assert_eq!(award.until, Some(date("2027-03-01")));
 }
 
 #[test]
