@@ -326,6 +326,63 @@ pub struct Item {
     pub repairable: bool,
     pub roles: Roles,
     pub fields: Vec<Field>,
+    /// Positions of the role and condition fields, resolved once when the catalog is loaded:
+    /// rows are parsed millions of times, and looking fields up by code each time was the
+    /// largest cost of an import.
+    #[serde(skip)]
+    pub(crate) index: ItemIndex,
+}
+
+/// Field positions of an item's roles and conditions. Only [`Catalog::from_sources`] builds
+/// them, after checking that every field they name exists.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ItemIndex {
+    pub subject_name: usize,
+    pub subject_category: Option<usize>,
+    pub uscc: usize,
+    pub reg_no: Option<usize>,
+    pub org_code: Option<usize>,
+    pub document_no: usize,
+    pub decision_date: usize,
+    pub source_unit: Vec<usize>,
+    pub status: Option<usize>,
+    /// For each field, the position of the field its `required_when` condition reads.
+    pub condition: Vec<Option<usize>>,
+}
+
+impl ItemIndex {
+    /// Resolves the positions; `None` when a named field is missing (the checks before this
+    /// report which one).
+    fn resolve(item: &Item) -> Option<Self> {
+        let at = |code: &str| item.field_index(code);
+        // `Some(None)`: no such role; `None`: the role names a missing field.
+        let resolve = |code: Option<&str>| match code {
+            None => Some(None),
+            Some(code) => at(code).map(Some),
+        };
+        let optional = |code: &Option<String>| resolve(code.as_deref());
+        let roles = &item.roles;
+        Some(Self {
+            subject_name: at(&roles.subject_name)?,
+            subject_category: optional(&roles.subject_category)?,
+            uscc: at(&roles.uscc)?,
+            reg_no: optional(&roles.reg_no)?,
+            org_code: optional(&roles.org_code)?,
+            document_no: at(&roles.document_no)?,
+            decision_date: at(&roles.decision_date)?,
+            source_unit: roles
+                .source_unit
+                .iter()
+                .map(|c| at(c))
+                .collect::<Option<_>>()?,
+            status: optional(&roles.status)?,
+            condition: item
+                .fields
+                .iter()
+                .map(|f| resolve(f.required_when.as_ref().map(|c| c.field.as_str())))
+                .collect::<Option<_>>()?,
+        })
+    }
 }
 
 /// The catalog as loaded: a version, the kinds and the items.
@@ -378,16 +435,18 @@ impl Catalog {
             items: Vec::with_capacity(items.len()),
         };
         for (name, text) in items {
-            let item: Item = toml::from_str(text).map_err(|source| CatalogError::Syntax {
+            let mut item: Item = toml::from_str(text).map_err(|source| CatalogError::Syntax {
                 file: (*name).to_owned(),
                 source,
             })?;
-            catalog
-                .check_item(&item)
-                .map_err(|message| CatalogError::Invalid {
-                    file: (*name).to_owned(),
-                    message,
-                })?;
+            let invalid = |message| CatalogError::Invalid {
+                file: (*name).to_owned(),
+                message,
+            };
+            catalog.check_item(&item).map_err(invalid)?;
+            item.index = ItemIndex::resolve(&item).ok_or_else(|| {
+                invalid(format!("item `{}`: a role names a missing field", item.id))
+            })?;
             catalog.items.push(item);
         }
         catalog

@@ -299,30 +299,24 @@ impl Item {
         cells: &[Option<&str>],
     ) -> Result<ParsedRow, Vec<Problem>> {
         debug_assert_eq!(cells.len(), self.fields.len());
+        let index = &self.index;
         let mut problems = Vec::new();
         let mut values: Vec<Option<String>> = vec![None; self.fields.len()];
-        for (index, field) in self.fields.iter().enumerate() {
-            let raw = cells[index].map(str::trim).filter(|s| !s.is_empty());
-            let Some(raw) = raw else { continue };
-            if field.code == self.roles.uscc {
-                // The subject's code has rules of its own (placeholder, old codes): below.
+        for (position, field) in self.fields.iter().enumerate() {
+            let raw = cells[position].map(str::trim).filter(|s| !s.is_empty());
+            // The subject's code has rules of its own (placeholder, old codes): below.
+            let Some(raw) = raw.filter(|_| position != index.uscc) else {
                 continue;
-            }
+            };
             match parse_value(&field.code, &field.ty, raw, context.whitelist) {
                 Ok(Parsed { text, warnings }) => {
                     problems.extend(warnings);
-                    values[index] = Some(text);
+                    values[position] = Some(text);
                 }
                 Err(problem) => problems.push(problem),
             }
         }
-        let category = self
-            .roles
-            .subject_category
-            .as_deref()
-            .and_then(|code| self.field_index(code))
-            .and_then(|i| values[i].clone());
-        let category = category.as_deref();
+        let category = index.subject_category.and_then(|i| values[i].as_deref());
         if category == Some(NATURAL_PERSON) {
             problems.push(Problem::error(
                 "natural_person_out_of_scope",
@@ -331,25 +325,26 @@ impl Item {
             ));
             return Err(problems);
         }
-        let raw_uscc = self
-            .field_index(&self.roles.uscc)
-            .and_then(|i| cells[i])
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
+        let raw_uscc = cells[index.uscc].map(str::trim).filter(|s| !s.is_empty());
         let subject = self.parse_subject(context, raw_uscc, &values, category, &mut problems);
-        if let (Some(SubjectId::Uscc(code)), Some(index)) =
-            (&subject, self.field_index(&self.roles.uscc))
-        {
-            values[index] = Some(code.to_string());
-        } else if let (Some(raw), Some(index)) = (raw_uscc, self.field_index(&self.roles.uscc)) {
+        values[index.uscc] = match (&subject, raw_uscc) {
+            (Some(SubjectId::Uscc(code)), _) => Some(code.to_string()),
             // The placeholder is kept as submitted: it documents that the subject has no code.
-            values[index] = Some(gongxin_codes::normalise(raw));
-        }
+            (_, Some(raw)) => Some(gongxin_codes::normalise(raw)),
+            (_, None) => None,
+        };
         self.check_required(context.template, &values, cells, &mut problems);
         if problems.iter().any(Problem::is_error) {
             return Err(problems);
         }
-        let value = |code: &str| self.field_index(code).and_then(|i| values[i].as_deref());
+        let decision_date = values[index.decision_date]
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let source_unit = index.source_unit.iter().find_map(|&i| values[i].clone());
+        let status = match index.status.and_then(|i| values[i].as_deref()) {
+            Some(s) if REVOKED_VALUES.contains(&s) => RecordStatus::Revoked,
+            _ => RecordStatus::Normal,
+        };
         let (
             Some(subject),
             Some(subject_name),
@@ -358,11 +353,10 @@ impl Item {
             Some(source_unit),
         ) = (
             subject,
-            value(&self.roles.subject_name),
-            value(&self.roles.document_no),
-            value(&self.roles.decision_date)
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
-            self.roles.source_unit.iter().find_map(|code| value(code)),
+            values[index.subject_name].clone(),
+            values[index.document_no].clone(),
+            decision_date,
+            source_unit,
         )
         else {
             problems.push(Problem::error(
@@ -372,15 +366,6 @@ impl Item {
             ));
             return Err(problems);
         };
-        let status = match self.roles.status.as_deref().and_then(value) {
-            Some(s) if REVOKED_VALUES.contains(&s) => RecordStatus::Revoked,
-            _ => RecordStatus::Normal,
-        };
-        let (subject_name, document_no, source_unit) = (
-            subject_name.to_owned(),
-            document_no.to_owned(),
-            source_unit.to_owned(),
-        );
         let record = Record {
             key: NaturalKey {
                 source_unit,
@@ -415,56 +400,52 @@ impl Item {
         category: Option<&str>,
         problems: &mut Vec<Problem>,
     ) -> Option<SubjectId> {
-        let get = |code: &Option<String>| {
-            code.as_deref()
-                .and_then(|c| self.field_index(c))
-                .and_then(|i| values[i].as_deref())
-        };
-        let uscc_field = &self.roles.uscc;
+        let uscc_field = &self.fields[self.index.uscc].code;
         if let Some(raw) = raw_uscc {
-            let analysis = gongxin_codes::analyse(raw, context.whitelist);
-            let report =
-                |severity, findings: Vec<gongxin_codes::Finding>, problems: &mut Vec<Problem>| {
-                    for finding in findings {
-                        problems.push(
-                            Problem::bilingual(severity, finding.code, &finding.message)
-                                .at(uscc_field, raw),
-                        );
-                    }
-                };
-            match analysis.kind {
-                gongxin_codes::Kind::Uscc if analysis.valid => {
-                    report(Severity::Warning, analysis.warnings, problems);
-                    return Uscc::parse_with(raw, context.whitelist)
-                        .ok()
-                        .map(SubjectId::Uscc);
-                }
-                gongxin_codes::Kind::Placeholder => {
-                    if category.is_some_and(|c| c != INDIVIDUAL_BUSINESS) {
-                        problems.push(
-                            Problem::warning(
-                                "placeholder_not_individual_business",
-                                "占位代码 00000000000000000X 只应用于无统一社会信用代码的个体工商户",
-                                "the placeholder code 00000000000000000X is meant for individual businesses without a USCC",
-                            )
+            // The common case first: a valid code, parsed without allocating.
+            if let Ok(code) = Uscc::parse_with(raw, context.whitelist) {
+                for warning in code.warnings() {
+                    problems.push(
+                        Problem::bilingual(Severity::Warning, warning.code(), &warning.to_string())
                             .at(uscc_field, raw),
-                        );
-                    }
+                    );
                 }
-                _ => {
-                    report(Severity::Error, analysis.errors, problems);
-                    return None;
+                return Some(SubjectId::Uscc(code));
+            }
+            // Otherwise the full analysis explains what is wrong, or finds the placeholder.
+            let analysis = gongxin_codes::analyse(raw, context.whitelist);
+            if analysis.kind != gongxin_codes::Kind::Placeholder {
+                for finding in analysis.errors {
+                    problems.push(
+                        Problem::bilingual(Severity::Error, finding.code, &finding.message)
+                            .at(uscc_field, raw),
+                    );
                 }
+                return None;
+            }
+            if category.is_some_and(|c| c != INDIVIDUAL_BUSINESS) {
+                problems.push(
+                    Problem::warning(
+                        "placeholder_not_individual_business",
+                        "占位代码 00000000000000000X 只应用于无统一社会信用代码的个体工商户",
+                        "the placeholder code 00000000000000000X is meant for individual businesses without a USCC",
+                    )
+                    .at(uscc_field, raw),
+                );
             }
         }
         // No usable USCC: an old code must identify the subject.
-        if let Some(reg_no) = get(&self.roles.reg_no).and_then(|c| RegNo::parse(c).ok()) {
+        let old = |position: Option<usize>| position.and_then(|i| values[i].as_deref());
+        if let Some(reg_no) = old(self.index.reg_no).and_then(|c| RegNo::parse(c).ok()) {
             return Some(SubjectId::RegNo(reg_no));
         }
-        if let Some(org) = get(&self.roles.org_code).and_then(|c| OrgCode::parse(c).ok()) {
+        if let Some(org) = old(self.index.org_code).and_then(|c| OrgCode::parse(c).ok()) {
             return Some(SubjectId::OrgCode(org));
         }
-        let field = self.roles.reg_no.as_deref().unwrap_or(uscc_field);
+        let field = self
+            .index
+            .reg_no
+            .map_or(uscc_field, |i| &self.fields[i].code);
         problems.push(
             Problem::error(
                 "missing_subject_code",
@@ -483,12 +464,8 @@ impl Item {
         cells: &[Option<&str>],
         problems: &mut Vec<Problem>,
     ) {
-        for (index, field) in self.fields.iter().enumerate() {
-            if values[index].is_some()
-                || problems
-                    .iter()
-                    .any(|p| p.field.as_deref() == Some(&field.code))
-            {
+        for (position, field) in self.fields.iter().enumerate() {
+            if values[position].is_some() {
                 continue;
             }
             let required = match field.required {
@@ -498,51 +475,64 @@ impl Item {
             let by_condition = field
                 .required_when
                 .as_ref()
-                .filter(|condition| self.condition_holds(condition, values));
-            if required || by_condition.is_some() {
-                let (zh, en) = match by_condition {
-                    Some(c) => (
-                        format!(
-                            "当{}为{}时必填",
-                            self.field(&c.field)
-                                .map_or(c.field.as_str(), |f| f.name_zh.as_str()),
-                            c.any_of.join("或")
-                        ),
-                        format!("required when {} is {}", c.field, c.any_of.join(" or ")),
-                    ),
-                    None => (
-                        "必填项为空".to_owned(),
-                        "required field is empty".to_owned(),
-                    ),
-                };
-                problems.push(
-                    Problem::error(
-                        "required",
-                        format!("{}：{zh}", field.name_zh),
-                        format!("{}: {en}", field.name_en),
+                .zip(self.index.condition[position])
+                .filter(|(condition, other)| {
+                    condition_holds(
+                        &self.fields[*other].ty,
+                        condition,
+                        values[*other].as_deref(),
                     )
-                    .at(&field.code, cells[index].unwrap_or("")),
-                );
+                })
+                .map(|(condition, other)| (condition, &self.fields[other]));
+            if !required && by_condition.is_none() {
+                continue;
             }
+            // A value that was there but invalid is already reported.
+            if problems
+                .iter()
+                .any(|p| p.field.as_deref() == Some(&field.code))
+            {
+                continue;
+            }
+            let (zh, en) = match by_condition {
+                Some((condition, other)) => (
+                    format!("当{}为{}时必填", other.name_zh, condition.any_of.join("或")),
+                    format!(
+                        "required when {} is {}",
+                        other.code,
+                        condition.any_of.join(" or ")
+                    ),
+                ),
+                None => (
+                    "必填项为空".to_owned(),
+                    "required field is empty".to_owned(),
+                ),
+            };
+            problems.push(
+                Problem::error(
+                    "required",
+                    format!("{}：{zh}", field.name_zh),
+                    format!("{}: {en}", field.name_en),
+                )
+                .at(&field.code, cells[position].unwrap_or("")),
+            );
         }
     }
+}
 
-    fn condition_holds(&self, condition: &Condition, values: &[Option<String>]) -> bool {
-        let Some(index) = self.field_index(&condition.field) else {
-            return false;
-        };
-        let Some(value) = values[index].as_deref() else {
-            return false;
-        };
-        match &self.fields[index].ty {
-            FieldType::Set { .. } => {
-                let chosen = value.split('：').next().unwrap_or("");
-                chosen
-                    .split(';')
-                    .any(|v| condition.any_of.iter().any(|a| a == v))
-            }
-            _ => condition.any_of.iter().any(|a| a == value),
+/// Whether the other field's value meets the condition; sets match on any of their values.
+fn condition_holds(ty: &FieldType, condition: &Condition, value: Option<&str>) -> bool {
+    let Some(value) = value else {
+        return false;
+    };
+    match ty {
+        FieldType::Set { .. } => {
+            let chosen = value.split('：').next().unwrap_or("");
+            chosen
+                .split(';')
+                .any(|v| condition.any_of.iter().any(|a| a == v))
         }
+        _ => condition.any_of.iter().any(|a| a == value),
     }
 }
 

@@ -23,7 +23,10 @@ const SET_SEPARATORS: &[char] = &[';', '；', '、', ',', '，', '|'];
 /// ASCII forms, and trims. Returns the input unchanged (no allocation) when nothing changes.
 pub fn to_half_width(raw: &str) -> std::borrow::Cow<'_, str> {
     let trimmed = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    if trimmed.is_ascii() || !trimmed.chars().any(is_full_width) {
+    // Full-width forms (U+FF01–U+FF5E) start with byte 0xEF and U+3000 with 0xE3 in UTF-8: a
+    // byte search rules most cells out without decoding them.
+    let may_have_full_width = trimmed.bytes().any(|b| b == 0xEF || b == 0xE3);
+    if !may_have_full_width || !trimmed.chars().any(is_full_width) {
         return std::borrow::Cow::Borrowed(trimmed);
     }
     let converted: String = trimmed
@@ -64,6 +67,17 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, month, day)
 }
 
+/// `YYYY-MM-DD`, written directly: chrono's general formatter costs more than the parsing.
+fn iso_date(date: NaiveDate) -> String {
+    use chrono::Datelike;
+    let mut text = String::with_capacity(10);
+    let _ = std::fmt::Write::write_fmt(
+        &mut text,
+        format_args!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()),
+    );
+    text
+}
+
 /// A cell parsed by its field type: the normalised text, and warnings that keep the row.
 #[derive(Debug)]
 pub struct Parsed {
@@ -92,7 +106,12 @@ pub fn parse_value(
     let reject = |code, zh: String, en: String| Problem::error(code, zh, en).at(field_code, raw);
     match ty {
         FieldType::Text { max_len } => {
-            let chars = text.chars().count();
+            // A text has at most as many characters as bytes: most cells need no count.
+            let chars = if text.len() <= *max_len {
+                text.len()
+            } else {
+                text.chars().count()
+            };
             if chars > *max_len {
                 return Err(reject(
                     "too_long",
@@ -103,7 +122,7 @@ pub fn parse_value(
             Ok(Parsed::clean(text.into_owned()))
         }
         FieldType::Date => match parse_date(&text) {
-            Some(date) => Ok(Parsed::clean(date.format("%Y-%m-%d").to_string())),
+            Some(date) => Ok(Parsed::clean(iso_date(date))),
             None => Err(reject(
                 "bad_date",
                 "不是有效日期，应为 YYYY-MM-DD、YYYY/MM/DD 或 YYYYMMDD".into(),
