@@ -290,6 +290,13 @@ pub fn region(code: &str) -> Option<&'static Region> {
     find(&REGIONS, code)
 }
 
+/// Every known division, sorted by code: for tools that need real codes, such as the
+/// generator of demonstration data.
+#[must_use]
+pub fn all() -> &'static [Region] {
+    &REGIONS
+}
+
 /// The warning a division code on a code earns, if any: unknown, or retired.
 pub(crate) fn warning_for(code: &str) -> Option<Warning> {
     match region(code) {

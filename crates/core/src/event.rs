@@ -130,10 +130,35 @@ pub struct Event {
     pub hash: Hash,
 }
 
+/// SHA-256 of an event's payload. The event hash covers the payload through this digest, so
+/// that the payload — a kilobyte or more — can be hashed where there is time (an import's
+/// reader thread) while linking the chain, which must happen in order, stays cheap.
+pub fn payload_digest(payload: &str) -> Hash {
+    Hash(Sha256::digest(payload.as_bytes()).into())
+}
+
 impl EventDraft {
     /// Links the draft into the chain after the event with `prev_hash` at `seq - 1`.
     pub fn seal(self, seq: u64, prev_hash: Hash) -> Event {
-        let hash = event_hash(&self, seq, &prev_hash);
+        let digest = payload_digest(&self.payload);
+        self.seal_with_digest(seq, prev_hash, digest)
+    }
+
+    /// [`seal`](Self::seal) with the payload's digest computed earlier. A digest that is not
+    /// `payload_digest(&self.payload)` yields an event that verification rejects.
+    pub fn seal_with_digest(self, seq: u64, prev_hash: Hash, payload_digest: Hash) -> Event {
+        let hash = event_hash(
+            HashedParts {
+                kind: self.kind,
+                subject: &self.subject,
+                record: &self.record,
+                recorded_at_us: self.recorded_at_us,
+                actor: &self.actor,
+                payload_digest,
+            },
+            seq,
+            &prev_hash,
+        );
         Event {
             seq,
             kind: self.kind,
@@ -148,22 +173,32 @@ impl EventDraft {
     }
 }
 
-fn event_hash(draft: &EventDraft, seq: u64, prev_hash: &Hash) -> Hash {
+/// What an event hash covers: every stored column, the payload through its digest.
+pub(crate) struct HashedParts<'a> {
+    pub kind: EventKind,
+    pub subject: &'a str,
+    pub record: &'a str,
+    pub recorded_at_us: i64,
+    pub actor: &'a str,
+    pub payload_digest: Hash,
+}
+
+pub(crate) fn event_hash(parts: HashedParts<'_>, seq: u64, prev_hash: &Hash) -> Hash {
     let mut hasher = Sha256::new();
     hasher.update(b"gongxin-event-v1");
     hasher.update(seq.to_be_bytes());
     hasher.update(prev_hash.0);
     for part in [
-        draft.kind.as_str(),
-        &draft.subject,
-        &draft.record,
-        &draft.actor,
-        &draft.payload,
+        parts.kind.as_str(),
+        parts.subject,
+        parts.record,
+        parts.actor,
     ] {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }
-    hasher.update(draft.recorded_at_us.to_be_bytes());
+    hasher.update(parts.recorded_at_us.to_be_bytes());
+    hasher.update(parts.payload_digest.0);
     Hash(hasher.finalize().into())
 }
 
@@ -231,15 +266,15 @@ impl ChainVerifier {
                 found: event.prev_hash,
             });
         }
-        let draft = EventDraft {
+        let parts = HashedParts {
             kind: event.kind,
-            subject: event.subject.clone(),
-            record: event.record.clone(),
+            subject: &event.subject,
+            record: &event.record,
             recorded_at_us: event.recorded_at_us,
-            actor: event.actor.clone(),
-            payload: event.payload.clone(),
+            actor: &event.actor,
+            payload_digest: payload_digest(&event.payload),
         };
-        let computed = event_hash(&draft, event.seq, &event.prev_hash);
+        let computed = event_hash(parts, event.seq, &event.prev_hash);
         if computed != event.hash {
             return Err(ChainError::Tampered {
                 seq: event.seq,

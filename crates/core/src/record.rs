@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::catalog::{
     Condition, FieldType, INDIVIDUAL_BUSINESS, Item, NATURAL_PERSON, Required, TemplateRequirement,
 };
+use crate::event::{EventKind, Hash, HashedParts, event_hash, payload_digest};
 use crate::problem::{Problem, Severity};
 use crate::value::{Parsed, parse_value};
 
@@ -266,6 +267,86 @@ struct PayloadOwned {
     status: RecordStatus,
     catalog_version: String,
     fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A record with everything storing it needs that can be derived without the store: its id,
+/// content hash, canonical payload and the payload's digest. Made once, where there is time
+/// (an import's reader thread), so that the writer — which must work in order — only writes.
+#[derive(Debug, Clone)]
+pub struct PreparedRecord {
+    record: Record,
+    id: RecordId,
+    content_hash: ContentHash,
+    subject: String,
+    payload: String,
+    payload_digest: Hash,
+}
+
+impl PreparedRecord {
+    pub fn new(record: Record) -> Self {
+        let payload = record.to_payload();
+        Self {
+            id: record.id(),
+            content_hash: record.content_hash(),
+            subject: record.subject.to_string(),
+            payload_digest: payload_digest(&payload),
+            payload,
+            record,
+        }
+    }
+
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+
+    pub fn id(&self) -> RecordId {
+        self.id
+    }
+
+    pub fn content_hash(&self) -> ContentHash {
+        self.content_hash
+    }
+
+    /// The subject code as text, as events and tables carry it.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    pub fn payload(&self) -> &str {
+        &self.payload
+    }
+
+    /// The hash of the event that records this record with `kind` at `seq` after
+    /// `prev_hash`: what [`EventDraft::seal`] computes, without copying the payload. A store
+    /// writes the event's columns from this record's accessors.
+    pub fn event_hash(
+        &self,
+        kind: EventKind,
+        seq: u64,
+        prev_hash: &Hash,
+        actor: &str,
+        at_us: i64,
+    ) -> Hash {
+        let record = self.id.to_string();
+        event_hash(
+            HashedParts {
+                kind,
+                subject: &self.subject,
+                record: &record,
+                recorded_at_us: at_us,
+                actor,
+                payload_digest: self.payload_digest,
+            },
+            seq,
+            prev_hash,
+        )
+    }
+}
+
+impl From<Record> for PreparedRecord {
+    fn from(record: Record) -> Self {
+        Self::new(record)
+    }
 }
 
 /// A row that passed: the record and the warnings that travel with it.

@@ -300,3 +300,26 @@ fn status_revoked_and_corrections_change_the_content_hash() {
     let same = parse(item, Template::Current, &respelled).unwrap().record;
     assert_eq!(same.content_hash(), original.content_hash());
 }
+
+#[test]
+fn a_prepared_record_hashes_its_event_as_sealing_does() {
+    use gongxin_core::event::{ChainVerifier, EventDraft, EventKind, Hash};
+    use gongxin_core::record::PreparedRecord;
+    let catalog = catalog();
+    let item = catalog.item("admin_penalty").unwrap();
+    let record = parse(item, Template::Current, PENALTY).unwrap().record;
+    let prepared = PreparedRecord::new(record);
+    let kind = EventKind::RecordSubmitted;
+    let sealed = EventDraft {
+        kind,
+        subject: prepared.subject().to_owned(),
+        record: prepared.id().to_string(),
+        recorded_at_us: 1_700_000_000_000_000,
+        actor: "test".into(),
+        payload: prepared.payload().to_owned(),
+    }
+    .seal(1, Hash::GENESIS);
+    let cheap = prepared.event_hash(kind, 1, &Hash::GENESIS, "test", 1_700_000_000_000_000);
+    assert_eq!(cheap, sealed.hash);
+    ChainVerifier::default().check(&sealed).unwrap();
+}
