@@ -1,1 +1,124 @@
-//! gongxin-store
+//! Persistence behind one trait, [`Store`], with one implementation per database engine.
+//!
+//! The event log is the truth; the `records` and `subjects` tables are projections of it,
+//! written in the same transaction and checkable against it by [`Store::verify`]. Nothing
+//! engine-specific crosses this boundary: callers see domain types and [`StoreError`].
+
+mod sqlite;
+
+use gongxin_core::event::{ChainError, Event};
+use gongxin_core::record::{Change, PreparedRecord, Record, RecordId, RecordStatus};
+
+pub use sqlite::SqliteStore;
+
+/// A storage failure. Engine errors are wrapped, never matched on by callers.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error(
+        "the database schema is version {found}, newer than this program knows ({known}); upgrade gongxin"
+    )]
+    SchemaTooNew { found: u32, known: u32 },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Who made a batch of changes, and when (microseconds since the Unix epoch, UTC).
+#[derive(Debug, Clone)]
+pub struct Actor<'a> {
+    pub name: &'a str,
+    pub at_us: i64,
+}
+
+/// A market entity as the store knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// The USCC, or the old code for a subject known only by one.
+    pub code: String,
+    /// The latest name submitted for it.
+    pub name: String,
+    /// Every name it was submitted under, oldest first (including the current one).
+    pub names: Vec<String>,
+    /// Old codes (organisation code, registration number) that map to this subject.
+    pub old_codes: Vec<String>,
+    pub record_count: u64,
+}
+
+/// The current state of a record, derived from its events.
+#[derive(Debug, Clone)]
+pub struct StoredRecord {
+    pub id: RecordId,
+    pub record: Record,
+    pub status: RecordStatus,
+    /// The `seq` of the event that created the record and of the latest one.
+    pub first_seq: u64,
+    pub head_seq: u64,
+    /// When the record first reached the platform, for the 7-working-day measurement.
+    pub first_recorded_at_us: i64,
+}
+
+/// Totals, for summaries and progress.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub subjects: u64,
+    pub records: u64,
+    pub events: u64,
+}
+
+/// The outcome of [`Store::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// Every event links to its predecessor and every projection row matches the log.
+    Intact { events: u64, head: String },
+    /// The first event that does not match (later events are not examined).
+    Broken(ChainError),
+    /// The chain is intact but a projection row disagrees with the log.
+    ProjectionMismatch { record: String, reason: String },
+}
+
+/// The storage contract. Every engine implements it and passes the same conformance tests.
+pub trait Store {
+    /// Stores the records `records` yields in one transaction: either every record's event is
+    /// in the log and the projections, or none is. Returns, per record and in order, what
+    /// happened to it. Records with the same natural key apply in order.
+    ///
+    /// Records are pulled one at a time, so a transaction can be far larger than the records
+    /// held in memory: an import streams its rows through and commits every ~100,000, which
+    /// keeps the per-commit cost of the random-key indexes small per record.
+    fn apply(
+        &mut self,
+        records: &mut dyn Iterator<Item = PreparedRecord>,
+        actor: &Actor<'_>,
+    ) -> Result<Vec<Change>, StoreError>;
+
+    /// [`apply`](Self::apply) for records at hand.
+    fn apply_records(
+        &mut self,
+        records: &[Record],
+        actor: &Actor<'_>,
+    ) -> Result<Vec<Change>, StoreError> {
+        self.apply(&mut records.iter().cloned().map(PreparedRecord::new), actor)
+    }
+
+    /// Looks a subject up by its USCC or any old code that maps to it.
+    fn subject(&self, code: &str) -> Result<Option<Subject>, StoreError>;
+
+    /// The current state of every record about a subject (also those filed under its old
+    /// codes), ordered by decision date, newest first.
+    fn records_of(&self, subject_code: &str) -> Result<Vec<StoredRecord>, StoreError>;
+
+    fn record(&self, id: &RecordId) -> Result<Option<StoredRecord>, StoreError>;
+
+    /// Every event about one record, oldest first.
+    fn history(&self, id: &RecordId) -> Result<Vec<Event>, StoreError>;
+
+    /// Up to `limit` events with `seq > after`, in order: the change feed.
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError>;
+
+    fn counts(&self) -> Result<Counts, StoreError>;
+
+    /// Re-checks the whole chain and the projections against it; `progress` is called with
+    /// the number of events checked so far, now and then.
+    fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Verification, StoreError>;
+}

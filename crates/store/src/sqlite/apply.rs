@@ -1,0 +1,289 @@
+//! The write path: records become events in the log and rows in the projections, in one
+//! transaction.
+//!
+//! Costs are per record, so the loop avoids everything it can: statements are prepared once
+//! per connection, a subject is looked up once per transaction, ids and hashes are bound as
+//! bytes, and the projections are written as the events are, so that a record repeated within
+//! the transaction simply finds the row its earlier occurrence wrote. What does not need the
+//! database — ids, content hashes, payloads and their digests — arrives computed in
+//! [`PreparedRecord`]s, made on the caller's other thread.
+
+use std::collections::HashMap;
+
+use gongxin_core::event::EventKind;
+use gongxin_core::record::{
+    Change, ContentHash, PreparedRecord, RecordId, RecordStatus, SubjectId, decide_change,
+};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use super::read::{self, column, corrupt};
+use super::{ChainHead, db};
+use crate::{Actor, StoreError};
+
+pub(super) fn apply(
+    conn: &mut Connection,
+    cached: &mut ChainHead,
+    records: &mut dyn Iterator<Item = PreparedRecord>,
+    actor: &Actor<'_>,
+) -> Result<Vec<Change>, StoreError> {
+    // IMMEDIATE takes the write lock now: the head read below cannot be overtaken by another
+    // writer before this transaction commits.
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db("starting a batch"))?;
+    check_cached_head(&tx, *cached)?;
+    let mut batch = Batch::new(&tx, read::chain_head(&tx)?, actor)?;
+    let changes = records
+        .map(|record| batch.apply(&record))
+        .collect::<Result<Vec<_>, _>>()?;
+    let head = batch.head;
+    drop(batch);
+    tx.commit().map_err(db("committing a batch"))?;
+    // Only now: a failed batch (dropped transaction, rolled back) leaves the cache as it was.
+    *cached = head;
+    Ok(changes)
+}
+
+/// The last event this store committed must still be there, unchanged. Later events from
+/// another writer are fine; fewer events, or a different one at that place, mean the log was
+/// cut or rewritten behind the store's back, and appending would fork the chain.
+fn check_cached_head(tx: &Transaction<'_>, cached: ChainHead) -> Result<(), StoreError> {
+    if cached == ChainHead::EMPTY {
+        return Ok(());
+    }
+    let stored: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT hash FROM events WHERE seq = ?1")
+        .and_then(|mut stmt| stmt.query_row([cached.seq], |row| row.get(0)).optional())
+        .map_err(db("re-reading the chain head"))?;
+    match stored {
+        Some(hash) if hash == cached.hash.0 => Ok(()),
+        Some(_) => Err(corrupt(format!(
+            "event {} changed after this store committed it; refusing to append to a rewritten log",
+            cached.seq
+        ))),
+        None => Err(corrupt(format!(
+            "event {} disappeared after this store committed it; refusing to append to a truncated log",
+            cached.seq
+        ))),
+    }
+}
+
+/// What the projection holds for a record: enough to decide the change and to link the next
+/// event.
+#[derive(Debug, Clone, Copy)]
+struct Current {
+    first_seq: i64,
+    head_seq: i64,
+    content_hash: ContentHash,
+    status: RecordStatus,
+}
+
+/// One batch in progress: the statements it uses and the chain head it has reached.
+struct Batch<'t> {
+    head: ChainHead,
+    actor: &'t Actor<'t>,
+    find_record: CachedStatement<'t>,
+    insert_event: CachedStatement<'t>,
+    insert_record: CachedStatement<'t>,
+    update_record: CachedStatement<'t>,
+    find_subject: CachedStatement<'t>,
+    insert_subject: CachedStatement<'t>,
+    rename_subject: CachedStatement<'t>,
+    insert_name: CachedStatement<'t>,
+    insert_old_code: CachedStatement<'t>,
+    /// Subjects this batch has seen, with their current name: each is read once per batch.
+    subjects: HashMap<String, String>,
+}
+
+impl<'t> Batch<'t> {
+    fn new(tx: &'t Connection, head: ChainHead, actor: &'t Actor<'t>) -> Result<Self, StoreError> {
+        let prepare = |sql: &str| tx.prepare_cached(sql).map_err(db("preparing a batch"));
+        Ok(Batch {
+            head,
+            actor,
+            find_record: prepare(
+                "SELECT first_seq, head_seq, content_hash, status FROM records WHERE id = ?1",
+            )?,
+            insert_event: prepare(
+                "INSERT INTO events (seq, kind, subject, record, prev_record_seq, \
+                 recorded_at_us, actor, payload, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?,
+            insert_record: prepare(
+                "INSERT INTO records (first_seq, id, subject, item, source_unit, document_no, \
+                 decision_date, status, content_hash, catalog_version, head_seq, \
+                 first_recorded_at_us) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?1, ?11) \
+                 ON CONFLICT (id) DO NOTHING",
+            )?,
+            // The natural key columns never change: the id is derived from them.
+            update_record: prepare(
+                "UPDATE records SET subject = ?2, decision_date = ?3, status = ?4, \
+                 content_hash = ?5, catalog_version = ?6, head_seq = ?7 \
+                 WHERE first_seq = ?1",
+            )?,
+            find_subject: prepare("SELECT name FROM subjects WHERE code = ?1")?,
+            insert_subject: prepare("INSERT INTO subjects (code, name) VALUES (?1, ?2)")?,
+            rename_subject: prepare("UPDATE subjects SET name = ?2 WHERE code = ?1")?,
+            insert_name: prepare(
+                "INSERT INTO subject_names (subject, name, first_seq) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (subject, name) DO NOTHING",
+            )?,
+            // The first mapping of an old code wins; a second USCC claiming the same
+            // organisation code is a data error that must not silently move records.
+            insert_old_code: prepare(
+                "INSERT INTO subject_codes (old_code, subject) VALUES (?1, ?2) \
+                 ON CONFLICT (old_code) DO NOTHING",
+            )?,
+            subjects: HashMap::new(),
+        })
+    }
+
+    fn apply(&mut self, prepared: &PreparedRecord) -> Result<Change, StoreError> {
+        let record = prepared.record();
+        let id = prepared.id();
+        let seq = self.head.seq + 1;
+        let status = read::status_str(record.status);
+        let decision_date = record.decision_date.format("%Y-%m-%d").to_string();
+        // New records are the common case of an import: claiming the id with the row of the
+        // new record costs one search of the id index, where looking first and inserting
+        // after costs two. Only a conflict means the record exists.
+        let inserted = self
+            .insert_record
+            .execute((
+                seq,
+                &id.0[..],
+                prepared.subject(),
+                &record.key.item,
+                &record.key.source_unit,
+                &record.key.document_no,
+                &decision_date,
+                status,
+                &prepared.content_hash().0[..],
+                &record.catalog_version,
+                self.actor.at_us,
+            ))
+            .map_err(db("writing a record"))?;
+        let current = match inserted {
+            0 => Some(
+                self.find_record(&id)?
+                    .ok_or_else(|| corrupt(format!("record {id} conflicts but cannot be read")))?,
+            ),
+            _ => None,
+        };
+        let change = decide_change(
+            current.map(|c| (c.content_hash, c.status)),
+            record,
+            prepared.content_hash(),
+        );
+        let Some(kind) = EventKind::for_change(change) else {
+            return Ok(change);
+        };
+        let hash = prepared.event_hash(
+            kind,
+            read::seq(seq, "the next event")?,
+            &self.head.hash,
+            self.actor.name,
+            self.actor.at_us,
+        );
+        self.insert_event
+            .execute((
+                seq,
+                kind.as_str(),
+                prepared.subject(),
+                &id.0[..],
+                current.map(|c| c.head_seq),
+                self.actor.at_us,
+                self.actor.name,
+                prepared.payload(),
+                &self.head.hash.0[..],
+                &hash.0[..],
+            ))
+            .map_err(db("inserting an event"))?;
+
+        // After the event: a new name row points at it.
+        self.touch_subject(prepared, seq)?;
+
+        if let Some(current) = current {
+            self.update_record
+                .execute((
+                    current.first_seq,
+                    prepared.subject(),
+                    &decision_date,
+                    status,
+                    &prepared.content_hash().0[..],
+                    &record.catalog_version,
+                    seq,
+                ))
+                .map_err(db("writing a record"))?;
+        }
+        self.head = ChainHead { seq, hash };
+        Ok(change)
+    }
+
+    fn find_record(&mut self, id: &RecordId) -> Result<Option<Current>, StoreError> {
+        let mut rows = self
+            .find_record
+            .query([&id.0[..]])
+            .map_err(db("looking a record up"))?;
+        let Some(row) = rows.next().map_err(db("looking a record up"))? else {
+            return Ok(None);
+        };
+        let hash: Vec<u8> = column(row, 2, format_args!("record {id}: content_hash"))?;
+        let hash = <[u8; 32]>::try_from(hash.as_slice())
+            .map_err(|_| corrupt(format!("record {id}: content_hash is not 32 bytes")))?;
+        let status: String = column(row, 3, format_args!("record {id}: status"))?;
+        Ok(Some(Current {
+            first_seq: column(row, 0, format_args!("record {id}: first_seq"))?,
+            head_seq: column(row, 1, format_args!("record {id}: head_seq"))?,
+            content_hash: ContentHash(hash),
+            status: read::status(&status, format_args!("record {id}: status"))?,
+        }))
+    }
+
+    /// Creates the subject on first sight (with its name and old codes) and follows renames.
+    fn touch_subject(&mut self, prepared: &PreparedRecord, seq: i64) -> Result<(), StoreError> {
+        let record = prepared.record();
+        let code = prepared.subject();
+        let name = record.subject_name.as_str();
+        let stored = match self.subjects.get(code) {
+            Some(current) if current == name => return Ok(()),
+            Some(current) => Some(current.clone()),
+            None => self
+                .find_subject
+                .query_row([code], |row| row.get::<_, String>(0))
+                .optional()
+                .map_err(db("looking a subject up"))?,
+        };
+        match stored {
+            None => {
+                self.insert_subject
+                    .execute((code, name))
+                    .map_err(db("inserting a subject"))?;
+                self.insert_name
+                    .execute((code, name, seq))
+                    .map_err(db("inserting a subject name"))?;
+                // A USCC embeds the organisation code the entity had before 2015; records
+                // filed under that code belong to it.
+                if let SubjectId::Uscc(uscc) = &record.subject
+                    && let Ok(org_code) = uscc.parsed_org_code()
+                {
+                    self.insert_old_code
+                        .execute((org_code.as_str(), code))
+                        .map_err(db("mapping an old code"))?;
+                }
+            }
+            Some(stored) if stored != name => {
+                self.rename_subject
+                    .execute((code, name))
+                    .map_err(db("renaming a subject"))?;
+                self.insert_name
+                    .execute((code, name, seq))
+                    .map_err(db("inserting a subject name"))?;
+            }
+            Some(_) => {}
+        }
+        self.subjects.insert(code.to_owned(), name.to_owned());
+        Ok(())
+    }
+}

@@ -1,0 +1,236 @@
+//! The SQLite engine: the conformance suite, plus what only this engine can show — tampering
+//! with the file behind the store's back, and schema migrations.
+
+mod conformance;
+
+use std::path::{Path, PathBuf};
+
+use conformance::Harness;
+use conformance::fixtures::penalty_for;
+use gongxin_core::event::ChainError;
+use gongxin_core::record::Record;
+use gongxin_store::{Actor, SqliteStore, Store, StoreError, Verification};
+use rusqlite::Connection;
+use tempfile::TempDir;
+
+/// Each test gets its own directory, removed when the harness is dropped.
+struct Sqlite {
+    dir: TempDir,
+}
+
+impl Sqlite {
+    fn new() -> Self {
+        Sqlite {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    fn file(&self) -> PathBuf {
+        self.dir.path().join("gongxin.sqlite")
+    }
+}
+
+impl Harness for Sqlite {
+    type Store = SqliteStore;
+
+    fn create(&mut self) -> SqliteStore {
+        SqliteStore::open_in_dir(self.dir.path()).expect("a new store opens")
+    }
+
+    fn reopen(&mut self, store: SqliteStore) -> SqliteStore {
+        drop(store);
+        SqliteStore::open_in_dir(self.dir.path()).expect("the store reopens")
+    }
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                conformance::$name(&mut Sqlite::new());
+            }
+        )*
+    };
+}
+
+conformance!(
+    record_lifecycle,
+    records_found_by_old_code,
+    old_code_records_arriving_later,
+    duplicate_keys_in_one_batch,
+    failed_batch_leaves_nothing,
+    persists_across_reopen,
+    corrections_move_and_rename,
+    absent_things_are_empty,
+    large_batches,
+);
+
+const ACTOR: Actor<'static> = Actor {
+    name: "cli",
+    at_us: 1_709_251_200_000_000,
+};
+
+/// A store holding five records, one event each, and a raw connection to the same file.
+fn five_records() -> (Sqlite, SqliteStore, Vec<Record>, Connection) {
+    let mut harness = Sqlite::new();
+    let mut store = harness.create();
+    let records: Vec<Record> = (1..=5)
+        .map(|n| penalty_for(n, &format!("厦市监罚〔2024〕{n}号")))
+        .collect();
+    store.apply_records(&records, &ACTOR).unwrap();
+    let raw = Connection::open(harness.file()).unwrap();
+    // The schema's foreign keys stop a careless delete; someone tampering turns them off.
+    raw.pragma_update(None, "foreign_keys", false).unwrap();
+    (harness, store, records, raw)
+}
+
+fn verify(store: &SqliteStore) -> Verification {
+    store.verify(&mut |_| {}).unwrap()
+}
+
+fn assert_mismatch(verification: Verification, expected_record: &Record, reason_part: &str) {
+    match verification {
+        Verification::ProjectionMismatch { record, reason } => {
+            assert_eq!(record, expected_record.id().to_string());
+            assert!(reason.contains(reason_part), "{reason}");
+        }
+        other => panic!("expected a projection mismatch, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_edited_event_payload_is_named_as_tampered() {
+    let (_harness, store, _, raw) = five_records();
+    let edited = raw
+        .execute(
+            "UPDATE events SET payload = replace(payload, '五万元', '五千元') WHERE seq = 3",
+            [],
+        )
+        .unwrap();
+    assert_eq!(edited, 1);
+    assert!(matches!(
+        verify(&store),
+        Verification::Broken(ChainError::Tampered { seq: 3, .. })
+    ));
+}
+
+#[test]
+fn a_deleted_event_is_a_gap() {
+    let (_harness, store, _, raw) = five_records();
+    raw.execute("DELETE FROM events WHERE seq = 3", []).unwrap();
+    assert_eq!(
+        verify(&store),
+        Verification::Broken(ChainError::Gap {
+            seq: 4,
+            expected: 3
+        })
+    );
+}
+
+#[test]
+fn an_edited_projection_row_is_a_mismatch() {
+    let (_harness, store, records, raw) = five_records();
+    raw.execute(
+        "UPDATE records SET status = 'revoked' WHERE first_seq = 2",
+        [],
+    )
+    .unwrap();
+    assert_mismatch(verify(&store), &records[1], "status");
+}
+
+#[test]
+fn a_missing_projection_row_is_a_mismatch() {
+    let (_harness, store, records, raw) = five_records();
+    raw.execute("DELETE FROM records WHERE first_seq = 4", [])
+        .unwrap();
+    assert_mismatch(verify(&store), &records[3], "no records row");
+}
+
+#[test]
+fn a_row_whose_head_is_another_records_event_is_a_mismatch() {
+    let (_harness, store, records, raw) = five_records();
+    // Row 4 now claims event 5, which is about record 5, as its head.
+    raw.execute("UPDATE records SET head_seq = 5 WHERE first_seq = 4", [])
+        .unwrap();
+    assert_mismatch(verify(&store), &records[3], "head event 5");
+}
+
+#[test]
+fn the_store_refuses_to_append_to_a_log_cut_behind_its_back() {
+    let (_harness, mut store, _, raw) = five_records();
+    raw.execute("DELETE FROM events WHERE seq = 5", []).unwrap();
+    let result = store.apply_records(&[penalty_for(9, "厦市监罚〔2024〕9号")], &ACTOR);
+    assert!(
+        matches!(result, Err(StoreError::Corrupt(ref m)) if m.contains("event 5")),
+        "{result:?}"
+    );
+}
+
+fn schema_version(path: &Path) -> i64 {
+    Connection::open(path)
+        .unwrap()
+        .query_row("SELECT max(version) FROM schema_migrations", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_new_database_gets_the_latest_schema() {
+    let harness = Sqlite::new();
+    let nested = harness.dir.path().join("a").join("b");
+    drop(SqliteStore::open_in_dir(&nested).unwrap());
+    let file = nested.join("gongxin.sqlite");
+    assert_eq!(
+        schema_version(&file),
+        i64::from(SqliteStore::SCHEMA_VERSION)
+    );
+    let journal: String = Connection::open(&file)
+        .unwrap()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(journal, "wal", "WAL mode is persistent in the file");
+}
+
+#[test]
+fn reopening_an_up_to_date_database_changes_nothing() {
+    let mut harness = Sqlite::new();
+    let store = harness.create();
+    let applied = |path: &Path| -> Vec<(i64, String, String)> {
+        let conn = Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let before = applied(&harness.file());
+    let store = harness.reopen(store);
+    drop(harness.reopen(store));
+    assert_eq!(applied(&harness.file()), before);
+    assert_eq!(before.len(), 1);
+}
+
+#[test]
+fn a_database_from_a_newer_version_is_refused() {
+    let mut harness = Sqlite::new();
+    drop(harness.create());
+    let newer = SqliteStore::SCHEMA_VERSION + 1;
+    Connection::open(harness.file())
+        .unwrap()
+        .execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) \
+             VALUES (?1, 'from_the_future', '2030-01-01T00:00:00Z')",
+            [newer],
+        )
+        .unwrap();
+    let error = SqliteStore::open(&harness.file()).unwrap_err();
+    assert!(
+        matches!(error, StoreError::SchemaTooNew { found, known }
+            if found == newer && known == SqliteStore::SCHEMA_VERSION),
+        "{error:?}"
+    );
+}
