@@ -1,0 +1,10 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod catalog;
+pub mod code;
+pub mod demo;
+pub mod generate;
+pub mod import;
+pub mod subject;
+pub mod verify;

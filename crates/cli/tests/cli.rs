@@ -1,0 +1,285 @@
+//! The `gongxin` binary as users and scripts run it: real processes, real files, real SQLite.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use gongxin_store::{SqliteStore, Store};
+use serde_json::Value;
+
+fn gongxin(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gongxin"))
+        .args(args)
+        .output()
+        .expect("gongxin runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 temp path")
+}
+
+#[test]
+fn every_command_has_help() {
+    for command in [
+        vec!["--help"],
+        vec!["code", "validate", "--help"],
+        vec!["import", "--help"],
+        vec!["verify", "--help"],
+        vec!["subject", "--help"],
+        vec!["generate", "--help"],
+        vec!["demo", "--help"],
+        vec!["catalog", "--help"],
+        vec!["bench", "ingest", "--help"],
+    ] {
+        let output = gongxin(&command);
+        assert!(output.status.success(), "{command:?}");
+        assert!(stdout(&output).contains("Usage"), "{command:?}");
+    }
+}
+
+#[test]
+fn code_validate_prints_one_json_object_per_code() {
+    let reference = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../codes/data/uscc_valid_stdnum.txt"
+    );
+    let codes: Vec<&str> = include_str!("../../codes/data/uscc_valid_stdnum.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect();
+    let output = gongxin(&["code", "validate", "--file", reference]);
+    assert!(output.status.success(), "all reference codes are valid");
+    let lines: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), codes.len());
+    assert_eq!(lines.len(), 200);
+    for line in &lines {
+        for key in [
+            "input", "code", "kind", "valid", "errors", "warnings", "parts",
+        ] {
+            assert!(line.get(key).is_some(), "{key} missing in {line}");
+        }
+        assert_eq!(line["kind"], "uscc");
+    }
+
+    let output = gongxin(&[
+        "code",
+        "validate",
+        "91350100M000100Y42",
+        "9.14E+17",
+        "00000000000000000X",
+        "110108000000016",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "an invalid code makes the exit status 1"
+    );
+    let lines: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["errors"][0]["code"], "check_char_mismatch");
+    assert_eq!(lines[0]["errors"][0]["position"], 18);
+    assert_eq!(lines[0]["errors"][0]["expected"], "3");
+    assert_eq!(lines[1]["errors"][0]["code"], "spreadsheet_scientific");
+    assert_eq!(lines[2]["kind"], "placeholder");
+    assert_eq!(
+        (lines[3]["kind"].as_str(), lines[3]["valid"].as_bool()),
+        (Some("reg_no"), Some(true))
+    );
+    assert_eq!(lines[3]["parts"]["region"]["county"], "海淀区");
+}
+
+#[test]
+fn a_killed_import_leaves_whole_batches_and_a_rerun_completes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let data = dir.path().join("data");
+    let rows = 60_000;
+    let generated = gongxin(&[
+        "generate",
+        "--subjects",
+        "5000",
+        "--records",
+        &rows.to_string(),
+        "--item",
+        "admin_penalty",
+        "--bad-per-mille",
+        "0",
+        "--out",
+        path(&input),
+    ]);
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let file = input.join("admin_penalty.csv");
+    let batch = 2_000;
+    let import_args = [
+        "import",
+        "--data-dir",
+        path(&data),
+        "--item",
+        "admin_penalty",
+        "--batch-rows",
+        "2000",
+        path(&file),
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gongxin"))
+        .args(import_args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it as soon as some batches are committed, while it is still working.
+    let started = Instant::now();
+    loop {
+        let stored = SqliteStore::open_in_dir(&data)
+            .and_then(|s| s.counts())
+            .map_or(0, |c| c.records);
+        if stored > 0 || started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    let store = SqliteStore::open_in_dir(&data).unwrap();
+    let after_kill = store.counts().unwrap();
+    assert!(
+        !status.success() || after_kill.records == rows,
+        "the import was killed mid-way"
+    );
+    assert_eq!(
+        after_kill.records % batch,
+        0,
+        "no half batch: {after_kill:?}"
+    );
+    assert_eq!(after_kill.events, after_kill.records);
+    drop(store);
+    let verify = gongxin(&["verify", "--data-dir", path(&data)]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+
+    let report = dir.path().join("report.json");
+    let mut args = import_args.to_vec();
+    args.extend(["--report", path(&report)]);
+    let rerun = gongxin(&args);
+    assert!(rerun.status.success());
+    let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let accepted = report["accepted"].as_u64().unwrap();
+    let unchanged = report["unchanged"].as_u64().unwrap();
+    assert_eq!(
+        unchanged, after_kill.records,
+        "what was stored before the kill is unchanged"
+    );
+    assert_eq!(accepted + unchanged, rows);
+    assert_eq!(
+        SqliteStore::open_in_dir(&data)
+            .unwrap()
+            .counts()
+            .unwrap()
+            .records,
+        rows
+    );
+    let verify = gongxin(&["verify", "--data-dir", path(&data)]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+}
+
+#[test]
+fn verify_names_the_event_edited_behind_the_platforms_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let data = dir.path().join("data");
+    let generated = gongxin(&[
+        "generate",
+        "--subjects",
+        "50",
+        "--records",
+        "200",
+        "--item",
+        "admin_penalty",
+        "--bad-per-mille",
+        "0",
+        "--out",
+        path(&input),
+    ]);
+    assert!(generated.status.success());
+    let imported = gongxin(&[
+        "import",
+        "--data-dir",
+        path(&data),
+        "--item",
+        "admin_penalty",
+        path(&input.join("admin_penalty.csv")),
+    ]);
+    assert!(imported.status.success());
+    let verify = gongxin(&["verify", "--data-dir", path(&data)]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+
+    // Someone marks a penalty revoked directly in the database file.
+    let db = rusqlite::Connection::open(data.join("gongxin.sqlite")).unwrap();
+    let changed = db
+        .execute(
+            "UPDATE events SET payload = replace(payload, '\"status\":\"normal\"', '\"status\":\"revoked\"') \
+             WHERE seq = 57 AND payload LIKE '%\"status\":\"normal\"%'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(db);
+    let verify = gongxin(&["verify", "--data-dir", path(&data)]);
+    assert_eq!(verify.status.code(), Some(1));
+    let text = stdout(&verify);
+    assert!(text.contains("event 57"), "{text}");
+}
+
+#[test]
+fn subject_shows_records_with_identity_numbers_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("p.csv");
+    std::fs::write(
+        &file,
+        "CF_XDR_MC,CF_XDR_LB,CF_XDR_SHXYM,CF_FRDB,CF_FR_ZJHM,CF_WSH,CF_WFXW,CF_SY,CF_YJ,CF_CFLB,CF_NR,CF_JDRQ,CF_CFJG,CF_CFJGDM,CF_SJLY,CF_SJLYDM\n\
+         福州甲有限公司,法人及非法人组织,91350100M000100Y43,张三,11010519491231002X,榕罚1号,x,x,x,警告,警告,2024-03-05,福州市市场监督管理局,11350100MB01917672,福州市市场监督管理局,11350100MB01917672\n",
+    )
+    .unwrap();
+    assert!(
+        gongxin(&[
+            "import",
+            "--data-dir",
+            path(&data),
+            "--item",
+            "admin_penalty",
+            path(&file)
+        ])
+        .status
+        .success()
+    );
+    // Found by its embedded organisation code too.
+    for code in ["91350100M000100Y43", "M000100Y4"] {
+        let output = gongxin(&["subject", "--data-dir", path(&data), code]);
+        assert!(output.status.success(), "{code}");
+        let profile: Value = serde_json::from_str(&stdout(&output)).unwrap();
+        assert_eq!(profile["name"], "福州甲有限公司");
+        assert_eq!(
+            profile["records"][0]["fields"]["CF_FR_ZJHM"],
+            "110105********002X"
+        );
+    }
+    let missing = gongxin(&[
+        "subject",
+        "--data-dir",
+        path(&data),
+        "91350100M000100Y43".replace('9', "5").as_str(),
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+}
