@@ -153,6 +153,9 @@ pub struct Record {
     pub catalog_version: String,
     /// Non-empty fields as `(code, normalised value)`, in catalog order.
     pub fields: Vec<(String, String)>,
+    /// Valid old codes (registration number, organisation code) the row gives for a subject
+    /// that has a USCC: they map to it, so that records filed under them are found.
+    pub old_codes: Vec<SubjectId>,
 }
 
 impl Record {
@@ -215,6 +218,11 @@ impl Record {
                     other => (code, other.to_string()),
                 })
                 .collect(),
+            old_codes: owned
+                .old_codes
+                .iter()
+                .map(|code| code.parse())
+                .collect::<Result<_, _>>()?,
         })
     }
 }
@@ -231,6 +239,8 @@ struct PayloadRef<'a> {
     catalog_version: &'a str,
     #[serde(serialize_with = "serialize_ordered")]
     fields: &'a [(String, String)],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    old_codes: Vec<String>,
 }
 
 fn serialize_ordered<S: serde::Serializer>(
@@ -252,6 +262,7 @@ impl<'a> From<&'a Record> for PayloadRef<'a> {
             status: record.status,
             catalog_version: &record.catalog_version,
             fields: &record.fields,
+            old_codes: record.old_codes.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -267,6 +278,8 @@ struct PayloadOwned {
     status: RecordStatus,
     catalog_version: String,
     fields: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    old_codes: Vec<String>,
 }
 
 /// A record with everything storing it needs that can be derived without the store: its id,
@@ -447,7 +460,12 @@ impl Item {
             ));
             return Err(problems);
         };
+        let old_codes = match subject {
+            SubjectId::Uscc(_) => self.old_codes(&values),
+            _ => Vec::new(),
+        };
         let record = Record {
+            old_codes,
             key: NaturalKey {
                 source_unit,
                 item: self.id.clone(),
@@ -469,6 +487,19 @@ impl Item {
             record,
             warnings: problems,
         })
+    }
+
+    /// The valid registration number and organisation code of the row, already normalised by
+    /// their field types.
+    fn old_codes(&self, values: &[Option<String>]) -> Vec<SubjectId> {
+        let value = |position: Option<usize>| position.and_then(|i| values[i].as_deref());
+        let reg_no = value(self.index.reg_no)
+            .and_then(|c| RegNo::parse(c).ok())
+            .map(SubjectId::RegNo);
+        let org_code = value(self.index.org_code)
+            .and_then(|c| OrgCode::parse(c).ok())
+            .map(SubjectId::OrgCode);
+        reg_no.into_iter().chain(org_code).collect()
     }
 
     /// Finds the subject's identity: the USCC, or for an individual business with the
@@ -523,18 +554,21 @@ impl Item {
         if let Some(org) = old(self.index.org_code).and_then(|c| OrgCode::parse(c).ok()) {
             return Some(SubjectId::OrgCode(org));
         }
-        let field = self
-            .index
-            .reg_no
-            .map_or(uscc_field, |i| &self.fields[i].code);
-        problems.push(
-            Problem::error(
+        let problem = match self.index.reg_no {
+            Some(i) => Problem::error(
                 "missing_subject_code",
                 "缺少统一社会信用代码；无统一社会信用代码的个体工商户须填写工商注册号",
                 "no Unified Social Credit Code; an individual business without one must give its registration number",
             )
-            .at(field, raw_uscc.unwrap_or_default()),
-        );
+            .at(&self.fields[i].code, raw_uscc.unwrap_or_default()),
+            None => Problem::error(
+                "missing_subject_code",
+                "缺少有效的统一社会信用代码，该信息项没有其他可识别主体的代码",
+                "no valid Unified Social Credit Code, and this item has no other code that identifies the subject",
+            )
+            .at(uscc_field, raw_uscc.unwrap_or_default()),
+        };
+        problems.push(problem);
         None
     }
 

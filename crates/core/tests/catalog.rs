@@ -323,3 +323,17 @@ fn a_prepared_record_hashes_its_event_as_sealing_does() {
     assert_eq!(cheap, sealed.hash);
     ChainVerifier::default().check(&sealed).unwrap();
 }
+
+#[test]
+fn old_codes_in_a_row_travel_with_a_uscc_subject() {
+    let catalog = catalog();
+    let item = catalog.item("admin_penalty").unwrap();
+    let mut row = PENALTY.to_vec();
+    row.push(("CF_XDR_GSZC", "110108000000016"));
+    row.push(("CF_XDR_ZZJG", "D2143569-X"));
+    let record = parse(item, Template::Current, &row).unwrap().record;
+    let old: Vec<String> = record.old_codes.iter().map(ToString::to_string).collect();
+    assert_eq!(old, ["110108000000016", "D2143569X"]);
+    let back = gongxin_core::record::Record::from_payload(&record.to_payload()).unwrap();
+    assert_eq!(back.old_codes, record.old_codes);
+}

@@ -169,8 +169,10 @@ fn write_item(
     out.row(header.iter().copied())?;
     let mut bad_rows = 0;
     let mut values: Vec<String> = Vec::new();
+    // Subjects known only by an old number can appear only where the layout has a column for it.
+    let takes_old_codes = item.roles.reg_no.is_some();
     for n in 0..rows {
-        let subject = world.pick_subject(rng);
+        let subject = world.pick_subject(rng, takes_old_codes);
         let unit = world.pick_unit(rng, subject);
         let row = RowFacts {
             subject,
@@ -601,10 +603,17 @@ impl World {
     }
 
     /// Some subjects have many records, most have few: squaring a uniform draw skews it.
-    fn pick_subject(&self, rng: &mut Rng) -> &Subject {
+    /// Without `old_codes_allowed`, a subject that has no USCC yet is passed over for the
+    /// next one that has.
+    fn pick_subject(&self, rng: &mut Rng, old_codes_allowed: bool) -> &Subject {
         let u = rng.unit_f64();
-        let index = ((u * u) * self.subjects.len() as f64) as usize;
-        &self.subjects[index.min(self.subjects.len() - 1)]
+        let start = (((u * u) * self.subjects.len() as f64) as usize).min(self.subjects.len() - 1);
+        let has_code = |s: &&Subject| old_codes_allowed || s.uscc != gongxin_codes::PLACEHOLDER;
+        self.subjects[start..]
+            .iter()
+            .chain(&self.subjects[..start])
+            .find(has_code)
+            .unwrap_or(&self.subjects[start])
     }
 
     fn pick_unit(&self, rng: &mut Rng, subject: &Subject) -> &Unit {

@@ -64,6 +64,7 @@ conformance!(
     corrections_move_and_rename,
     absent_things_are_empty,
     large_batches,
+    old_codes_given_in_rows_map_to_the_subject,
 );
 
 const ACTOR: Actor<'static> = Actor {

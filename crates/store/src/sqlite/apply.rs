@@ -8,7 +8,7 @@
 //! database — ids, content hashes, payloads and their digests — arrives computed in
 //! [`PreparedRecord`]s, made on the caller's other thread.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use gongxin_core::event::EventKind;
 use gongxin_core::record::{
@@ -93,6 +93,8 @@ struct Batch<'t> {
     insert_old_code: CachedStatement<'t>,
     /// Subjects this batch has seen, with their current name: each is read once per batch.
     subjects: HashMap<String, String>,
+    /// Old codes this batch has mapped: each is written once per batch.
+    old_codes: HashSet<String>,
 }
 
 impl<'t> Batch<'t> {
@@ -136,6 +138,7 @@ impl<'t> Batch<'t> {
                  ON CONFLICT (old_code) DO NOTHING",
             )?,
             subjects: HashMap::new(),
+            old_codes: HashSet::new(),
         })
     }
 
@@ -203,6 +206,15 @@ impl<'t> Batch<'t> {
 
         // After the event: a new name row points at it.
         self.touch_subject(prepared, seq)?;
+        for old_code in &record.old_codes {
+            let old_code = old_code.to_string();
+            if !self.old_codes.contains(&old_code) {
+                self.insert_old_code
+                    .execute((old_code.as_str(), prepared.subject()))
+                    .map_err(db("mapping an old code"))?;
+                self.old_codes.insert(old_code);
+            }
+        }
 
         if let Some(current) = current {
             self.update_record

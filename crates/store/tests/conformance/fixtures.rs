@@ -52,6 +52,7 @@ pub fn penalty(subject: SubjectId, name: &str, document_no: &str) -> Record {
         .into_iter()
         .map(|(code, value)| (code.to_owned(), value.to_owned()))
         .collect(),
+        old_codes: Vec::new(),
     }
 }
 

@@ -469,3 +469,38 @@ pub fn large_batches<H: Harness>(harness: &mut H) {
     assert!(store.record(&refused[0].id()).unwrap().is_none());
     assert_intact(&store, 1501);
 }
+
+/// Old codes a row gives for a USCC subject map to it: a record filed earlier under the
+/// registration number is then found through the USCC.
+pub fn old_codes_given_in_rows_map_to_the_subject<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    let business = penalty(
+        SubjectId::RegNo(reg_no()),
+        "海沧区某某小吃店",
+        "厦海市监罚〔2019〕3号",
+    );
+    store
+        .apply_records(slice::from_ref(&business), &actor(0))
+        .unwrap();
+    let mut with_uscc = penalty_for(31, "厦市监罚〔2024〕31号");
+    with_uscc.old_codes = vec![SubjectId::RegNo(reg_no())];
+    store
+        .apply_records(slice::from_ref(&with_uscc), &actor(1))
+        .unwrap();
+    let code = uscc(31).to_string();
+    let subject = store
+        .subject(reg_no().as_ref())
+        .unwrap()
+        .expect("found by its old number");
+    assert_eq!(subject.code, code);
+    assert!(
+        subject.old_codes.contains(&reg_no().to_string()),
+        "{subject:?}"
+    );
+    assert_eq!(store.records_of(&code).unwrap().len(), 2);
+    let stored = store.record(&with_uscc.id()).unwrap().unwrap();
+    assert_eq!(
+        stored.record.old_codes, with_uscc.old_codes,
+        "the mapping travels in the log"
+    );
+}
