@@ -11,7 +11,7 @@ use std::sync::mpsc;
 
 use gongxin_codes::Whitelist;
 use gongxin_core::catalog::Item;
-use gongxin_core::problem::{Problem, Severity};
+use gongxin_core::problem::Problem;
 use gongxin_core::record::{Change, ParseContext, PreparedRecord};
 use gongxin_store::{Actor, Store, StoreError};
 use serde::Serialize;
@@ -57,31 +57,25 @@ pub struct Silent;
 
 impl ImportObserver for Silent {}
 
-/// One problem, located in its file, as sent back to the source department.
+/// One problem, located in its file, as sent back to the source department: the problem's
+/// own keys (`field`, `value`, `severity`, `code`, `message_zh`, `message_en`) beside `file`
+/// and `row`.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileProblem {
     pub file: String,
     /// 1-based row as a person sees it in the file or spreadsheet (the header is row 1).
     pub row: u64,
-    pub field: Option<String>,
-    pub value: Option<String>,
-    pub severity: Severity,
-    pub code: &'static str,
-    pub message_zh: String,
-    pub message_en: String,
+    #[serde(flatten)]
+    pub problem: Problem,
 }
 
 impl FileProblem {
-    fn new(file: &str, row: u64, problem: Problem) -> Self {
+    fn new(file: &str, row: u64, mut problem: Problem) -> Self {
+        problem.field = problem.field.filter(|f| !f.is_empty());
         Self {
             file: file.to_owned(),
             row,
-            field: problem.field.filter(|f| !f.is_empty()),
-            value: problem.value,
-            severity: problem.severity,
-            code: problem.code,
-            message_zh: problem.message_zh,
-            message_en: problem.message_en,
+            problem,
         }
     }
 }

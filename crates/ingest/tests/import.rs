@@ -93,26 +93,30 @@ fn good_rows_are_stored_bad_rows_reported_and_reimport_changes_nothing() {
     let errors: Vec<_> = report
         .problems
         .iter()
-        .filter(|p| p.severity == Severity::Error)
+        .filter(|p| p.problem.severity == Severity::Error)
         .collect();
     assert_eq!(errors.len(), 2);
     let check = errors[0];
     assert_eq!(
-        (check.row, check.field.as_deref(), check.code),
+        (
+            check.row,
+            check.problem.field.as_deref(),
+            check.problem.code
+        ),
         (3, Some("CF_XDR_SHXYM"), "check_char_mismatch")
     );
-    assert_eq!(check.value.as_deref(), Some("91350100M000100Y42"));
+    assert_eq!(check.problem.value.as_deref(), Some("91350100M000100Y42"));
     assert!(
-        check.message_zh.contains("第18位校验码应为 3"),
+        check.problem.message_zh.contains("第18位校验码应为 3"),
         "{}",
-        check.message_zh
+        check.problem.message_zh
     );
     assert!(
-        check.message_en.contains("position 18"),
+        check.problem.message_en.contains("position 18"),
         "{}",
-        check.message_en
+        check.problem.message_en
     );
-    assert_eq!(errors[1].code, "spreadsheet_scientific");
+    assert_eq!(errors[1].problem.code, "spreadsheet_scientific");
     assert_eq!(errors[1].row, 5);
 
     let again = fx.import("admin_penalty", &[&file]);
@@ -246,7 +250,7 @@ fn json_lines_and_the_2016_template_are_accepted() {
         "{:?}",
         report.problems
     );
-    assert_eq!(report.problems[0].code, "unreadable_row");
+    assert_eq!(report.problems[0].problem.code, "unreadable_row");
     let fined = fx.store.records_of("121100004000000014").unwrap();
     assert_eq!(fined[0].record.field("CF_NR_FK"), Some("0.2"));
 
@@ -283,7 +287,7 @@ fn a_file_of_another_item_is_refused_whole_and_the_others_still_import() {
     );
     let report = fx.import("admin_penalty", &[&wrong, &missing, &good]);
     assert_eq!((report.rejected_files, report.accepted), (2, 1));
-    let codes: Vec<_> = report.problems.iter().map(|p| p.code).collect();
+    let codes: Vec<_> = report.problems.iter().map(|p| p.problem.code).collect();
     assert!(
         codes.contains(&"missing_columns") && codes.contains(&"unreadable_file"),
         "{codes:?}"
@@ -342,12 +346,16 @@ fn xlsx_workbooks_import_like_csv() {
     );
     let problem = &report.problems[0];
     assert_eq!(
-        (problem.row, problem.field.as_deref(), problem.code),
+        (
+            problem.row,
+            problem.problem.field.as_deref(),
+            problem.problem.code
+        ),
         (3, Some("CF_NR_FK"), "required")
     );
     assert!(
-        problem.message_zh.contains("罚款"),
+        problem.problem.message_zh.contains("罚款"),
         "{}",
-        problem.message_zh
+        problem.problem.message_zh
     );
 }

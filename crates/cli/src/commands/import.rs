@@ -130,18 +130,15 @@ pub fn print_summary(report: &ImportReport) {
         report.rejected,
         report.rejected_files
     );
-    let errors = report
-        .problems
-        .iter()
-        .filter(|p| p.severity == gongxin_core::problem::Severity::Error);
+    let errors = report.problems.iter().filter(|p| p.problem.is_error());
     for problem in errors.take(5) {
         println!(
             "  {}:{} {} {} — {}",
             problem.file,
             problem.row,
-            problem.field.as_deref().unwrap_or("-"),
-            problem.code,
-            problem.message_zh
+            problem.problem.field.as_deref().unwrap_or("-"),
+            problem.problem.code,
+            problem.problem.message_zh
         );
     }
 }
