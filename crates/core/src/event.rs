@@ -34,16 +34,6 @@ impl fmt::Debug for Hash {
     }
 }
 
-impl FromStr for Hash {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(s, &mut bytes).map_err(|_| format!("`{s}` is not a SHA-256 hash"))?;
-        Ok(Hash(bytes))
-    }
-}
-
 impl Serialize for Hash {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)

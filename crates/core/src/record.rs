@@ -29,15 +29,6 @@ pub enum SubjectId {
     OrgCode(OrgCode),
 }
 
-impl SubjectId {
-    pub fn uscc(&self) -> Option<&Uscc> {
-        match self {
-            SubjectId::Uscc(code) => Some(code),
-            _ => None,
-        }
-    }
-}
-
 impl fmt::Display for SubjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -67,17 +67,6 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, month, day)
 }
 
-/// `YYYY-MM-DD`, written directly: chrono's general formatter costs more than the parsing.
-fn iso_date(date: NaiveDate) -> String {
-    use chrono::Datelike;
-    let mut text = String::with_capacity(10);
-    let _ = std::fmt::Write::write_fmt(
-        &mut text,
-        format_args!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()),
-    );
-    text
-}
-
 /// A cell parsed by its field type: the normalised text, and warnings that keep the row.
 #[derive(Debug)]
 pub struct Parsed {
@@ -122,7 +111,8 @@ pub fn parse_value(
             Ok(Parsed::clean(text.into_owned()))
         }
         FieldType::Date => match parse_date(&text) {
-            Some(date) => Ok(Parsed::clean(iso_date(date))),
+            // `Display` writes `YYYY-MM-DD` directly; `format(...)` would interpret a pattern.
+            Some(date) => Ok(Parsed::clean(date.to_string())),
             None => Err(reject(
                 "bad_date",
                 "不是有效日期，应为 YYYY-MM-DD、YYYY/MM/DD 或 YYYYMMDD".into(),

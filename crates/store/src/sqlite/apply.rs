@@ -147,7 +147,7 @@ impl<'t> Batch<'t> {
         let id = prepared.id();
         let seq = self.head.seq + 1;
         let status = read::status_str(record.status);
-        let decision_date = record.decision_date.format("%Y-%m-%d").to_string();
+        let decision_date = record.decision_date.to_string();
         // New records are the common case of an import: claiming the id with the row of the
         // new record costs one search of the id index, where looking first and inserting
         // after costs two. Only a conflict means the record exists.
@@ -207,13 +207,7 @@ impl<'t> Batch<'t> {
         // After the event: a new name row points at it.
         self.touch_subject(prepared, seq)?;
         for old_code in &record.old_codes {
-            let old_code = old_code.to_string();
-            if !self.old_codes.contains(&old_code) {
-                self.insert_old_code
-                    .execute((old_code.as_str(), prepared.subject()))
-                    .map_err(db("mapping an old code"))?;
-                self.old_codes.insert(old_code);
-            }
+            self.map_old_code(old_code.to_string(), prepared.subject())?;
         }
 
         if let Some(current) = current {
@@ -254,6 +248,17 @@ impl<'t> Batch<'t> {
     }
 
     /// Creates the subject on first sight (with its name and old codes) and follows renames.
+    /// Maps an old code to `subject`, once per batch: the first mapping of a code wins.
+    fn map_old_code(&mut self, old_code: String, subject: &str) -> Result<(), StoreError> {
+        if !self.old_codes.contains(&old_code) {
+            self.insert_old_code
+                .execute((old_code.as_str(), subject))
+                .map_err(db("mapping an old code"))?;
+            self.old_codes.insert(old_code);
+        }
+        Ok(())
+    }
+
     fn touch_subject(&mut self, prepared: &PreparedRecord, seq: i64) -> Result<(), StoreError> {
         let record = prepared.record();
         let code = prepared.subject();
@@ -280,9 +285,7 @@ impl<'t> Batch<'t> {
                 if let SubjectId::Uscc(uscc) = &record.subject
                     && let Ok(org_code) = uscc.parsed_org_code()
                 {
-                    self.insert_old_code
-                        .execute((org_code.as_str(), code))
-                        .map_err(db("mapping an old code"))?;
+                    self.map_old_code(org_code.to_string(), code)?;
                 }
             }
             Some(stored) if stored != name => {
