@@ -305,6 +305,21 @@ pub struct Roles {
     /// A field whose value `撤销` (or an alias of it) revokes the record.
     #[serde(default)]
     pub status: Option<String>,
+    /// The legal representative's name: searchable by the roles allowed to see it.
+    #[serde(default)]
+    pub legal_representative: Option<String>,
+    /// The penalty kinds imposed (处罚类别), which choose the publication period.
+    #[serde(default)]
+    pub penalty_kinds: Option<String>,
+    /// The fine in 万元, compared with the small-fine threshold of the publication rules.
+    #[serde(default)]
+    pub fine_wan_yuan: Option<String>,
+    /// The last valid day (有效期至), which ends publication of items that expire.
+    #[serde(default)]
+    pub valid_to: Option<String>,
+    /// The day the item ended (e.g. 移出日期, removal from a list), which ends publication.
+    #[serde(default)]
+    pub ended_on: Option<String>,
 }
 
 /// One kind of credit information.
@@ -555,6 +570,15 @@ impl Catalog {
         role_fields.extend(roles.reg_no.as_deref().map(|c| ("reg_no", c)));
         role_fields.extend(roles.org_code.as_deref().map(|c| ("org_code", c)));
         role_fields.extend(roles.status.as_deref().map(|c| ("status", c)));
+        for (role, code) in [
+            ("legal_representative", &roles.legal_representative),
+            ("penalty_kinds", &roles.penalty_kinds),
+            ("fine_wan_yuan", &roles.fine_wan_yuan),
+            ("valid_to", &roles.valid_to),
+            ("ended_on", &roles.ended_on),
+        ] {
+            role_fields.extend(code.as_deref().map(|c| (role, c)));
+        }
         role_fields.extend(
             roles
                 .source_unit

@@ -5,9 +5,11 @@
 //! with `include_str!`, and "now" is always a parameter. Storage, HTTP and file formats live in
 //! the crates around this one.
 
+pub mod access;
 pub mod calendar;
 pub mod catalog;
 pub mod event;
+pub mod personal;
 pub mod problem;
 pub mod publication;
 pub mod record;

@@ -17,6 +17,7 @@ use crate::catalog::{
     Condition, FieldType, INDIVIDUAL_BUSINESS, Item, NATURAL_PERSON, Required, TemplateRequirement,
 };
 use crate::event::{EventKind, Hash, HashedParts, event_hash, payload_digest};
+use crate::personal::PersonalDataKey;
 use crate::problem::{Problem, Severity};
 use crate::value::{Parsed, parse_value};
 
@@ -360,12 +361,14 @@ pub struct ParsedRow {
     pub warnings: Vec<Problem>,
 }
 
-/// What the parser needs besides the row: the catalog version to stamp and the deployment's
-/// whitelist of real codes that fail their check character.
+/// What the parser needs besides the row: the catalog version to stamp, the deployment's
+/// whitelist of real codes that fail their check character, and its key for sealing personal
+/// identity numbers before they reach any store.
 #[derive(Debug, Clone, Copy)]
 pub struct ParseContext<'a> {
     pub catalog_version: &'a str,
     pub whitelist: &'a Whitelist,
+    pub personal_key: &'a PersonalDataKey,
     pub template: Template,
 }
 
@@ -471,7 +474,13 @@ impl Item {
                 .fields
                 .iter()
                 .zip(values)
-                .filter_map(|(field, value)| value.map(|v| (field.code.clone(), v)))
+                .filter_map(|(field, value)| {
+                    let value = match field.ty {
+                        FieldType::IdNumber => context.personal_key.seal(&value?),
+                        _ => value?,
+                    };
+                    Some((field.code.clone(), value))
+                })
                 .collect(),
         };
         Ok(ParsedRow {

@@ -4,6 +4,7 @@
 use gongxin_codes::Whitelist;
 use gongxin_core::catalog::{Catalog, Disclosure, Item};
 use gongxin_core::problem::Problem;
+use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::record::{ParseContext, ParsedRow, RecordStatus, SubjectId, Template};
 
 fn catalog() -> Catalog {
@@ -26,6 +27,7 @@ fn parse(item: &Item, template: Template, row: &[(&str, &str)]) -> Result<Parsed
     let context = ParseContext {
         catalog_version: "test",
         whitelist: &whitelist,
+        personal_key: &test_key(),
         template,
     };
     item.parse_row(context, &cells)
@@ -336,4 +338,9 @@ fn old_codes_in_a_row_travel_with_a_uscc_subject() {
     assert_eq!(old, ["110108000000016", "D2143569X"]);
     let back = gongxin_core::record::Record::from_payload(&record.to_payload()).unwrap();
     assert_eq!(back.old_codes, record.old_codes);
+}
+
+/// A fixed key: tests look at sealed values, never at the key.
+fn test_key() -> PersonalDataKey {
+    PersonalDataKey::from_master(&[7; 32])
 }

@@ -11,6 +11,7 @@ use std::sync::mpsc;
 
 use gongxin_codes::Whitelist;
 use gongxin_core::catalog::Item;
+use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::problem::Problem;
 use gongxin_core::record::{Change, ParseContext, PreparedRecord};
 use gongxin_store::{Actor, Store, StoreError};
@@ -38,6 +39,7 @@ pub struct ImportOptions<'a> {
     pub item: &'a Item,
     pub catalog_version: &'a str,
     pub whitelist: &'a Whitelist,
+    pub personal_key: &'a PersonalDataKey,
     /// Recorded in every event: who imported.
     pub actor: &'a str,
     pub batch_rows: usize,
@@ -200,6 +202,7 @@ pub fn import_source<S: Store + ?Sized>(
     let context = ParseContext {
         catalog_version: options.catalog_version,
         whitelist: options.whitelist,
+        personal_key: options.personal_key,
         template: binding.template,
     };
     let item = options.item;

@@ -6,6 +6,8 @@
 
 mod sqlite;
 
+use chrono::NaiveDate;
+use gongxin_core::access::Principal;
 use gongxin_core::event::{ChainError, Event};
 use gongxin_core::record::{Change, PreparedRecord, Record, RecordId, RecordStatus};
 
@@ -77,6 +79,64 @@ pub enum Verification {
     ProjectionMismatch { record: String, reason: String },
 }
 
+/// An API key as stored: everything but its secret, of which only a digest is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// Public identifier, shown in lists and the audit log.
+    pub id: String,
+    /// What the key is for, as its creator described it.
+    pub name: String,
+    pub principal: Principal,
+    pub created_at_us: i64,
+    pub created_by: String,
+    pub revoked_at_us: Option<i64>,
+}
+
+/// One entry of the append-only audit log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    /// Position in the log; ignored when appending.
+    pub seq: u64,
+    pub at_us: i64,
+    /// The key used, `None` for anonymous requests.
+    pub key_id: Option<String>,
+    pub role: String,
+    pub unit: Option<String>,
+    /// The subject read about, if any.
+    pub subject: Option<String>,
+    /// What was done, e.g. `read_profile`, `read_record`, `submit`.
+    pub action: String,
+    /// What it was done to, e.g. a record id or an item.
+    pub target: Option<String>,
+    /// The purpose stated with the request.
+    pub purpose: Option<String>,
+    /// The client's address.
+    pub client: Option<String>,
+}
+
+/// Which audit entries to return, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub subject: Option<String>,
+    pub key_id: Option<String>,
+    pub from_us: Option<i64>,
+    pub to_us: Option<i64>,
+    /// Only entries after this position: the way to page through the log.
+    pub after_seq: u64,
+    pub limit: usize,
+}
+
+/// How many records of one source unit and item, decided on one day, first reached the
+/// platform on another: the raw figures of the 7-working-day measurement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrivalCount {
+    pub source_unit: String,
+    pub item: String,
+    pub decision_date: NaiveDate,
+    pub recorded_on: NaiveDate,
+    pub count: u64,
+}
+
 /// The storage contract. Every engine implements it and passes the same conformance tests.
 pub trait Store {
     /// Stores the records `records` yields in one transaction: either every record's event is
@@ -121,4 +181,24 @@ pub trait Store {
     /// Re-checks the whole chain and the projections against it; `progress` is called with
     /// the number of events checked so far, now and then.
     fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Verification, StoreError>;
+
+    /// Stores a new key under the SHA-256 of its secret.
+    fn add_key(&mut self, key: &ApiKey, secret_sha256: &[u8; 32]) -> Result<(), StoreError>;
+
+    /// The key whose secret has this digest, revoked or not.
+    fn key_by_secret(&self, secret_sha256: &[u8; 32]) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Every key, oldest first.
+    fn keys(&self) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// Revokes a key; `false` if there is no such key or it was already revoked.
+    fn revoke_key(&mut self, id: &str, at_us: i64) -> Result<bool, StoreError>;
+
+    /// Appends one entry to the audit log and returns its position.
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<u64, StoreError>;
+
+    fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Record arrivals grouped by source unit, item, decision day and arrival day (UTC+8).
+    fn arrivals(&self) -> Result<Vec<ArrivalCount>, StoreError>;
 }

@@ -19,11 +19,18 @@ struct Migration {
 }
 
 /// Every migration, oldest first, versions strictly increasing.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../../migrations/sqlite/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../../migrations/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "access",
+        sql: include_str!("../../migrations/sqlite/0002_access.sql"),
+    },
+];
 
 /// The version a fully migrated database has.
 pub(super) const LATEST: u32 = MIGRATIONS[MIGRATIONS.len() - 1].version;

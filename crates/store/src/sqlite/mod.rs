@@ -3,6 +3,7 @@
 //! Layout: [`migrate`] owns the schema versions, [`apply`] the write path, [`read`] the
 //! queries and row decoding, [`verify`] the re-check of the chain and the projections.
 
+mod access;
 mod apply;
 mod migrate;
 mod read;
@@ -14,7 +15,10 @@ use gongxin_core::event::{Event, Hash};
 use gongxin_core::record::{Change, PreparedRecord, RecordId};
 use rusqlite::Connection;
 
-use crate::{Actor, Counts, Store, StoreError, StoredRecord, Subject, Verification};
+use crate::{
+    Actor, ApiKey, ArrivalCount, AuditEntry, AuditQuery, Counts, Store, StoreError, StoredRecord,
+    Subject, Verification,
+};
 
 /// The file [`SqliteStore::open_in_dir`] keeps the database in.
 const FILE_NAME: &str = "gongxin.sqlite";
@@ -175,5 +179,33 @@ impl Store for SqliteStore {
 
     fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Verification, StoreError> {
         verify::verify(&self.conn, progress)
+    }
+
+    fn add_key(&mut self, key: &ApiKey, secret_sha256: &[u8; 32]) -> Result<(), StoreError> {
+        access::add_key(&self.conn, key, secret_sha256)
+    }
+
+    fn key_by_secret(&self, secret_sha256: &[u8; 32]) -> Result<Option<ApiKey>, StoreError> {
+        access::key_by_secret(&self.conn, secret_sha256)
+    }
+
+    fn keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        access::keys(&self.conn)
+    }
+
+    fn revoke_key(&mut self, id: &str, at_us: i64) -> Result<bool, StoreError> {
+        access::revoke_key(&self.conn, id, at_us)
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<u64, StoreError> {
+        access::append_audit(&self.conn, entry)
+    }
+
+    fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        access::audit(&self.conn, query)
+    }
+
+    fn arrivals(&self) -> Result<Vec<ArrivalCount>, StoreError> {
+        access::arrivals(&self.conn)
     }
 }

@@ -11,7 +11,10 @@ use std::slice;
 
 use gongxin_core::event::{EventKind, Hash};
 use gongxin_core::record::{Change, RecordId, RecordStatus, SubjectId};
-use gongxin_store::{Actor, Counts, Store, StoreError, Verification};
+use gongxin_core::access::Principal;
+use gongxin_store::{
+    Actor, ApiKey, AuditEntry, AuditQuery, Counts, Store, StoreError, Verification,
+};
 
 use fixtures::{
     company, corrected, date, old_org_code, penalty, penalty_for, reg_no, revoked, uscc,
@@ -503,4 +506,108 @@ pub fn old_codes_given_in_rows_map_to_the_subject<H: Harness>(harness: &mut H) {
         stored.record.old_codes, with_uscc.old_codes,
         "the mapping travels in the log"
     );
+}
+
+fn department_key(id: &str) -> ApiKey {
+    ApiKey {
+        id: id.to_owned(),
+        name: "福州市市场监管局数据报送".to_owned(),
+        principal: Principal::Department {
+            unit: "11350100003591016B".to_owned(),
+            items: vec!["admin_penalty".to_owned()],
+        },
+        created_at_us: AT,
+        created_by: "admin".to_owned(),
+        revoked_at_us: None,
+    }
+}
+
+pub fn keys_are_found_by_secret_digest_and_revoked<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    let key = department_key("k1");
+    store.add_key(&key, &[1; 32]).unwrap();
+    store.add_key(&department_key("k2"), &[2; 32]).unwrap();
+    assert_eq!(store.key_by_secret(&[1; 32]).unwrap(), Some(key.clone()));
+    assert_eq!(store.key_by_secret(&[3; 32]).unwrap(), None);
+    assert!(
+        store.add_key(&department_key("k3"), &[1; 32]).is_err(),
+        "two keys cannot share a secret"
+    );
+    assert!(store.revoke_key("k1", AT + 1).unwrap());
+    assert!(!store.revoke_key("k1", AT + 2).unwrap(), "already revoked");
+    assert!(!store.revoke_key("nope", AT + 2).unwrap());
+    let mut store = harness.reopen(store);
+    let listed = store.keys().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].revoked_at_us, Some(AT + 1));
+    assert_eq!(listed[1].revoked_at_us, None);
+    assert!(store.revoke_key("k2", AT + 3).unwrap());
+}
+
+pub fn the_audit_log_appends_and_filters<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    let entry = |subject: &str, at_us: i64| AuditEntry {
+        seq: 0,
+        at_us,
+        key_id: Some("k1".to_owned()),
+        role: "department".to_owned(),
+        unit: Some("11350100003591016B".to_owned()),
+        subject: Some(subject.to_owned()),
+        action: "read_profile".to_owned(),
+        target: None,
+        purpose: Some("行政许可审查".to_owned()),
+        client: Some("127.0.0.1".to_owned()),
+    };
+    let first = store.append_audit(&entry("A", AT)).unwrap();
+    let second = store.append_audit(&entry("B", AT + 10)).unwrap();
+    let third = store.append_audit(&entry("A", AT + 20)).unwrap();
+    assert!(first < second && second < third);
+    let all = store
+        .audit(&AuditQuery {
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[1], AuditEntry { seq: second, ..entry("B", AT + 10) });
+    let about_a = store
+        .audit(&AuditQuery {
+            subject: Some("A".to_owned()),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(about_a.iter().map(|e| e.seq).collect::<Vec<_>>(), [first, third]);
+    let window = store
+        .audit(&AuditQuery {
+            from_us: Some(AT + 5),
+            to_us: Some(AT + 20),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(window.iter().map(|e| e.seq).collect::<Vec<_>>(), [second]);
+    let page = store
+        .audit(&AuditQuery {
+            after_seq: first,
+            limit: 1,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [second]);
+}
+
+pub fn arrivals_count_records_by_day<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    let records = [
+        penalty_for(1, "罚1"),
+        penalty_for(1, "罚2"),
+    ];
+    store.apply_records(&records, &actor(0)).unwrap();
+    let arrivals = store.arrivals().unwrap();
+    assert_eq!(arrivals.len(), 1);
+    assert_eq!(arrivals[0].count, 2);
+    assert_eq!(arrivals[0].decision_date, records[0].decision_date);
+    // AT is 2024-03-01T00:00Z, 08:00 in Beijing.
+    assert_eq!(arrivals[0].recorded_on, date("2024-03-01"));
 }
