@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use gongxin_codes::Whitelist;
 use gongxin_core::catalog::Catalog;
+use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::publication::PublicationRules;
 use gongxin_store::SqliteStore;
 
@@ -18,6 +19,68 @@ pub struct DataArgs {
     pub data_dir: PathBuf,
     #[command(flatten)]
     pub rules: RuleArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+/// Where the key that seals personal identity numbers comes from. It never goes into the
+/// database: whoever copies the database without it reads no identity number.
+#[derive(Debug, Clone, Default, Args)]
+pub struct KeyArgs {
+    /// File holding the personal-data key (64 hex digits) [default: <data-dir>/personal-data.key,
+    /// created on first use; keep it, and back it up, apart from the data in production].
+    #[arg(long, value_name = "FILE", env = "GONGXIN_PERSONAL_DATA_KEY_FILE")]
+    pub personal_data_key_file: Option<PathBuf>,
+}
+
+/// The key itself, for deployments that pass secrets in the environment.
+const KEY_VARIABLE: &str = "GONGXIN_PERSONAL_DATA_KEY";
+const DEFAULT_KEY_FILE: &str = "personal-data.key";
+
+impl KeyArgs {
+    /// The key from the variable, the file given, or the data directory's default file
+    /// (created with fresh random bytes when missing).
+    pub fn personal_key(&self, data_dir: &Path) -> Result<PersonalDataKey> {
+        if let Ok(text) = std::env::var(KEY_VARIABLE) {
+            return PersonalDataKey::from_hex(&text).with_context(|| format!("in {KEY_VARIABLE}"));
+        }
+        let path = match &self.personal_data_key_file {
+            Some(path) => path.clone(),
+            None => {
+                let path = data_dir.join(DEFAULT_KEY_FILE);
+                if !path.exists() {
+                    create_key_file(&path)?;
+                }
+                path
+            }
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading the personal-data key {}", path.display()))?;
+        PersonalDataKey::from_hex(&text).with_context(|| format!("in {}", path.display()))
+    }
+}
+
+fn create_key_file(path: &Path) -> Result<()> {
+    let mut master = [0u8; 32];
+    getrandom::fill(&mut master).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating the personal-data key {}", path.display()))?;
+    std::io::Write::write_all(&mut file, format!("{}\n", hex::encode(master)).as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing the personal-data key {}", path.display()))?;
+    eprintln!(
+        "已生成个人信息密钥 / created the personal-data key: {} (keep it apart from the data in production)",
+        path.display()
+    );
+    Ok(())
 }
 
 /// The deployment's rules: catalog and whitelist.
@@ -32,6 +95,10 @@ pub struct RuleArgs {
 }
 
 impl DataArgs {
+    pub fn personal_key(&self) -> Result<PersonalDataKey> {
+        self.key.personal_key(&self.data_dir)
+    }
+
     pub fn open_store(&self) -> Result<SqliteStore> {
         SqliteStore::open_in_dir(&self.data_dir)
             .with_context(|| format!("opening the store in {}", self.data_dir.display()))

@@ -242,7 +242,7 @@ fn verify_names_the_event_edited_behind_the_platforms_back() {
 }
 
 #[test]
-fn subject_shows_records_with_identity_numbers_masked() {
+fn identity_numbers_are_stored_sealed_and_shown_masked() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let file = dir.path().join("p.csv");
@@ -274,6 +274,19 @@ fn subject_shows_records_with_identity_numbers_masked() {
             profile["records"][0]["fields"]["CF_FR_ZJHM"],
             "110105********002X"
         );
+    }
+    // At rest the number is sealed: neither the database nor its log holds it, and the key
+    // lives apart from the database.
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let file = entry.unwrap().path();
+        let bytes = std::fs::read(&file).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        if file.ends_with("personal-data.key") {
+            assert_eq!(text.trim().len(), 64);
+        } else {
+            assert!(!text.contains("11010519491231002X"), "{}", file.display());
+            assert!(!text.contains("110105194912"), "{}", file.display());
+        }
     }
     let missing = gongxin(&[
         "subject",

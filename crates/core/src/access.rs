@@ -176,13 +176,12 @@ pub fn record_access(
     record: &Record,
     public_today: bool,
 ) -> Option<RecordAccess> {
-    let public_view = (item.disclosure == Disclosure::Public && public_today).then_some(
-        RecordAccess {
+    let public_view =
+        (item.disclosure == Disclosure::Public && public_today).then_some(RecordAccess {
             level: Disclosure::Public,
             reveal_personal_ids: false,
             beyond_public: false,
-        },
-    );
+        });
     let wider = |level, reveal_personal_ids| {
         Some(RecordAccess {
             level,
@@ -199,9 +198,7 @@ pub fn record_access(
             wider(Disclosure::Closed, true)
         }
         Principal::Department { .. } => match item.share_scope {
-            ShareScope::AllDepartments | ShareScope::OnRequest => {
-                wider(Disclosure::Shared, false)
-            }
+            ShareScope::AllDepartments | ShareScope::OnRequest => wider(Disclosure::Shared, false),
             ShareScope::SourceOnly => public_view,
         },
     }

@@ -75,7 +75,9 @@ impl PersonalDataKey {
         let mut mac = self.mac.clone();
         mac.update(number.as_bytes());
         let digest = mac.finalize().into_bytes();
-        digest[..NONCE_LEN].try_into().expect("a SHA-256 digest is longer")
+        digest[..NONCE_LEN]
+            .try_into()
+            .expect("a SHA-256 digest is longer")
     }
 
     /// Seals a (normalised) number for storage.
@@ -85,7 +87,8 @@ impl PersonalDataKey {
             .cipher
             .encrypt(&Nonce::from(nonce), number.as_bytes())
             .expect("encrypting a short value in memory cannot fail");
-        let mut sealed = String::with_capacity(SEALED_PREFIX.len() + 2 * (NONCE_LEN + ciphertext.len()));
+        let mut sealed =
+            String::with_capacity(SEALED_PREFIX.len() + 2 * (NONCE_LEN + ciphertext.len()));
         sealed.push_str(SEALED_PREFIX);
         sealed.push_str(&hex::encode(nonce));
         sealed.push_str(&hex::encode(ciphertext));
@@ -146,8 +149,14 @@ mod tests {
 
     #[test]
     fn sealing_is_stable_so_reimports_stay_unchanged() {
-        assert_eq!(key(1).seal("110105194912310021"), key(1).seal("110105194912310021"));
-        assert_ne!(key(1).seal("110105194912310021"), key(1).seal("110105194912310030"));
+        assert_eq!(
+            key(1).seal("110105194912310021"),
+            key(1).seal("110105194912310021")
+        );
+        assert_ne!(
+            key(1).seal("110105194912310021"),
+            key(1).seal("110105194912310030")
+        );
     }
 
     #[test]
@@ -166,7 +175,10 @@ mod tests {
         let last = altered.pop().unwrap();
         altered.push(if last == '0' { '1' } else { '0' });
         assert_eq!(key(1).unseal(&altered), Err(PersonalDataError::Unsealable));
-        assert_eq!(key(1).unseal("110105194912310021"), Err(PersonalDataError::NotSealed));
+        assert_eq!(
+            key(1).unseal("110105194912310021"),
+            Err(PersonalDataError::NotSealed)
+        );
     }
 
     #[test]

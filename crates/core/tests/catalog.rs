@@ -3,8 +3,8 @@
 
 use gongxin_codes::Whitelist;
 use gongxin_core::catalog::{Catalog, Disclosure, Item};
-use gongxin_core::problem::Problem;
 use gongxin_core::personal::PersonalDataKey;
+use gongxin_core::problem::Problem;
 use gongxin_core::record::{ParseContext, ParsedRow, RecordStatus, SubjectId, Template};
 
 fn catalog() -> Catalog {

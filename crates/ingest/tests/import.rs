@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use gongxin_codes::Whitelist;
 use gongxin_core::catalog::Catalog;
+use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::problem::Severity;
 use gongxin_ingest::import::{ImportOptions, ImportReport, Silent, import_files};
 use gongxin_store::{SqliteStore, Store, Verification};
@@ -47,6 +48,7 @@ impl Fixture {
             item: self.catalog.item(item).unwrap(),
             catalog_version: &self.catalog.version,
             whitelist: &whitelist,
+            personal_key: &PersonalDataKey::from_master(&[7; 32]),
             actor: "test",
             batch_rows: 2,
             max_problems: 1000,

@@ -15,7 +15,7 @@ use gongxin_ingest::read::{self, RowBuf};
 use gongxin_store::{SqliteStore, Store, Verification};
 
 use crate::commands::generate::generate_with_progress;
-use crate::config::{RuleArgs, now_us};
+use crate::config::{KeyArgs, RuleArgs, now_us};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -70,10 +70,12 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
     let data_dir = dir.join("data");
     let _ = std::fs::remove_dir_all(&data_dir);
     let mut store = SqliteStore::open_in_dir(&data_dir)?;
+    let personal_key = KeyArgs::default().personal_key(&data_dir)?;
     let import_options = ImportOptions {
         item,
         catalog_version: &catalog.version,
         whitelist: &whitelist,
+        personal_key: &personal_key,
         actor: "bench",
         batch_rows: DEFAULT_BATCH_ROWS,
         max_problems: DEFAULT_MAX_PROBLEMS,

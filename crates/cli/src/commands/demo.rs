@@ -12,7 +12,7 @@ use gongxin_store::{Store, Verification};
 
 use crate::commands::generate::generate_with_progress;
 use crate::commands::import::{import_with_progress, print_summary, write_report};
-use crate::config::RuleArgs;
+use crate::config::{KeyArgs, RuleArgs};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -27,6 +27,8 @@ pub struct DemoArgs {
     seed: u64,
     #[command(flatten)]
     rules: RuleArgs,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
@@ -48,6 +50,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let files = generate_with_progress(&catalog, &options, &incoming)?;
     let mut store = gongxin_store::SqliteStore::open_in_dir(&data_dir)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    let personal_key = args.key.personal_key(&data_dir)?;
     for file in &files {
         let Some(item) = catalog.item(&file.item) else {
             continue;
@@ -62,6 +65,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             item,
             catalog_version: &catalog.version,
             whitelist: &whitelist,
+            personal_key: &personal_key,
             actor: "demo",
             batch_rows: DEFAULT_BATCH_ROWS,
             max_problems: DEFAULT_MAX_PROBLEMS,

@@ -50,10 +50,12 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         );
     };
     let mut store = args.data.open_store()?;
+    let personal_key = args.data.personal_key()?;
     let options = ImportOptions {
         item,
         catalog_version: &catalog.version,
         whitelist: &whitelist,
+        personal_key: &personal_key,
         actor: &args.actor,
         batch_rows: args.batch_rows,
         max_problems: DEFAULT_MAX_PROBLEMS,

@@ -4,28 +4,34 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use gongxin_core::catalog::{Catalog, FieldType};
+use gongxin_core::access::{RecordAccess, shown_fields};
+use gongxin_core::catalog::{Catalog, Disclosure};
+use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::record::Record;
-use gongxin_core::value::mask_id;
 use gongxin_store::Store;
 use serde_json::json;
 
 use crate::config::DataArgs;
 
-/// The record's fields, with personal identity numbers masked: this command is for looking
-/// things up, and a terminal is no place for them.
-fn masked_fields(catalog: &Catalog, record: &Record) -> serde_json::Map<String, serde_json::Value> {
-    let item = catalog.item(&record.key.item);
-    record
-        .fields
-        .iter()
-        .map(|(code, value)| {
-            let is_id = item
-                .and_then(|i| i.field(code))
-                .is_some_and(|f| f.ty == FieldType::IdNumber);
-            let shown = if is_id { mask_id(value) } else { value.clone() };
-            (code.clone(), serde_json::Value::String(shown))
-        })
+/// What an operator at the terminal sees: every field, identity numbers masked — this command
+/// is for looking things up, and a terminal is no place for whole numbers.
+const OPERATOR_VIEW: RecordAccess = RecordAccess {
+    level: Disclosure::Closed,
+    reveal_personal_ids: false,
+    beyond_public: true,
+};
+
+fn masked_fields(
+    catalog: &Catalog,
+    record: &Record,
+    key: &PersonalDataKey,
+) -> serde_json::Map<String, serde_json::Value> {
+    let Some(item) = catalog.item(&record.key.item) else {
+        return serde_json::Map::new();
+    };
+    shown_fields(item, record, OPERATOR_VIEW, key)
+        .into_iter()
+        .map(|field| (field.code, serde_json::Value::String(field.value)))
         .collect()
 }
 
@@ -41,6 +47,7 @@ pub struct SubjectArgs {
 pub fn run(args: SubjectArgs) -> Result<ExitCode> {
     let catalog = args.data.rules.catalog()?;
     let store = args.data.open_store()?;
+    let key = args.data.personal_key()?;
     let code = gongxin_codes::normalise(&args.code);
     let Some(subject) = store.subject(&code)? else {
         eprintln!("未找到主体 / no subject with code {code}");
@@ -59,7 +66,7 @@ pub fn run(args: SubjectArgs) -> Result<ExitCode> {
                 "status": stored.status,
                 "catalog_version": stored.record.catalog_version,
                 "events": [stored.first_seq, stored.head_seq],
-                "fields": masked_fields(&catalog, &stored.record),
+                "fields": masked_fields(&catalog, &stored.record, &key),
             })
         })
         .collect();

@@ -56,7 +56,11 @@ pub(super) fn key_by_secret(
     conn.prepare_cached(&format!(
         "SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_sha256 = ?1"
     ))
-    .and_then(|mut select| select.query_row([&secret_sha256[..]], key_from_row).optional())
+    .and_then(|mut select| {
+        select
+            .query_row([&secret_sha256[..]], key_from_row)
+            .optional()
+    })
     .map_err(db("looking up an API key"))
 }
 

@@ -9,9 +9,9 @@ pub mod fixtures;
 
 use std::slice;
 
+use gongxin_core::access::Principal;
 use gongxin_core::event::{EventKind, Hash};
 use gongxin_core::record::{Change, RecordId, RecordStatus, SubjectId};
-use gongxin_core::access::Principal;
 use gongxin_store::{
     Actor, ApiKey, AuditEntry, AuditQuery, Counts, Store, StoreError, Verification,
 };
@@ -569,7 +569,13 @@ pub fn the_audit_log_appends_and_filters<H: Harness>(harness: &mut H) {
         })
         .unwrap();
     assert_eq!(all.len(), 3);
-    assert_eq!(all[1], AuditEntry { seq: second, ..entry("B", AT + 10) });
+    assert_eq!(
+        all[1],
+        AuditEntry {
+            seq: second,
+            ..entry("B", AT + 10)
+        }
+    );
     let about_a = store
         .audit(&AuditQuery {
             subject: Some("A".to_owned()),
@@ -577,7 +583,10 @@ pub fn the_audit_log_appends_and_filters<H: Harness>(harness: &mut H) {
             ..AuditQuery::default()
         })
         .unwrap();
-    assert_eq!(about_a.iter().map(|e| e.seq).collect::<Vec<_>>(), [first, third]);
+    assert_eq!(
+        about_a.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [first, third]
+    );
     let window = store
         .audit(&AuditQuery {
             from_us: Some(AT + 5),
@@ -599,10 +608,7 @@ pub fn the_audit_log_appends_and_filters<H: Harness>(harness: &mut H) {
 
 pub fn arrivals_count_records_by_day<H: Harness>(harness: &mut H) {
     let mut store = harness.create();
-    let records = [
-        penalty_for(1, "罚1"),
-        penalty_for(1, "罚2"),
-    ];
+    let records = [penalty_for(1, "罚1"), penalty_for(1, "罚2")];
     store.apply_records(&records, &actor(0)).unwrap();
     let arrivals = store.arrivals().unwrap();
     assert_eq!(arrivals.len(), 1);
