@@ -6,9 +6,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use gongxin_codes::Whitelist;
+use std::sync::Arc;
+
+use gongxin_core::calendar::WorkCalendar;
 use gongxin_core::catalog::Catalog;
 use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::publication::PublicationRules;
+use gongxin_search::SearchIndex;
+use gongxin_server::{BoxedStore, Platform, StoreFactory};
 use gongxin_store::SqliteStore;
 
 /// Options every command that reads or writes the platform's data takes.
@@ -95,6 +100,33 @@ pub struct RuleArgs {
 }
 
 impl DataArgs {
+    /// Everything the server needs from this data directory: rules, key, search index and a
+    /// way to open store connections.
+    pub fn platform(&self) -> Result<Platform> {
+        let catalog = self.rules.catalog()?;
+        let whitelist = self.rules.whitelist()?;
+        let personal_key = self.personal_key()?;
+        // Creates the schema before any reader connects.
+        drop(self.open_store()?);
+        let index_dir = gongxin_server::indexer::index_dir(&self.data_dir);
+        let search = SearchIndex::open(&index_dir)
+            .with_context(|| format!("opening the search index in {}", index_dir.display()))?;
+        let data_dir = self.data_dir.clone();
+        let open_store: StoreFactory = Arc::new(move || {
+            SqliteStore::open_in_dir(&data_dir).map(|store| Box::new(store) as BoxedStore)
+        });
+        Ok(Platform {
+            data_dir: self.data_dir.clone(),
+            catalog,
+            rules: PublicationRules::default_rules().clone(),
+            calendar: WorkCalendar::embedded(),
+            whitelist,
+            personal_key,
+            search,
+            open_store,
+        })
+    }
+
     pub fn personal_key(&self) -> Result<PersonalDataKey> {
         self.key.personal_key(&self.data_dir)
     }

@@ -44,6 +44,13 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Print the catalog: items, legal bases, scopes and fields.
     Catalog(commands::catalog::CatalogArgs),
+    /// Serve the API and the public portal over a data directory.
+    Serve(commands::serve::ServeArgs),
+    /// Create, list and revoke API keys.
+    #[command(subcommand)]
+    Keys(commands::keys::KeysCommand),
+    /// Rebuild the search index from the store (stop the server first).
+    Reindex(commands::reindex::ReindexArgs),
     /// Measure the platform against plain tools on the same work.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -60,6 +67,9 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(args),
         Command::Catalog(args) => commands::catalog::run(args),
         Command::Bench(command) => commands::bench::run(command),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Keys(command) => commands::keys::run(command),
+        Command::Reindex(args) => commands::reindex::run(args),
     };
     match result {
         Ok(code) => code,

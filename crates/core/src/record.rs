@@ -369,6 +369,8 @@ pub struct ParseContext<'a> {
     pub catalog_version: &'a str,
     pub whitelist: &'a Whitelist,
     pub personal_key: &'a PersonalDataKey,
+    /// When a department submits, the only source unit its rows may name.
+    pub submitting_unit: Option<&'a str>,
     pub template: Template,
 }
 
@@ -454,6 +456,19 @@ impl Item {
             ));
             return Err(problems);
         };
+        if let Some(unit) = context.submitting_unit
+            && unit != source_unit
+        {
+            problems.push(
+                Problem::error(
+                    "foreign_source_unit",
+                    format!("数据来源单位不是提交单位（{unit}），不能代其他单位报送"),
+                    format!("the source unit is not the submitting unit ({unit}): a department submits only its own records"),
+                )
+                .at(&self.fields[index.source_unit[0]].code, &source_unit),
+            );
+            return Err(problems);
+        }
         let old_codes = match subject {
             SubjectId::Uscc(_) => self.old_codes(&values),
             _ => Vec::new(),

@@ -28,6 +28,7 @@ fn parse(item: &Item, template: Template, row: &[(&str, &str)]) -> Result<Parsed
         catalog_version: "test",
         whitelist: &whitelist,
         personal_key: &test_key(),
+        submitting_unit: None,
         template,
     };
     item.parse_row(context, &cells)

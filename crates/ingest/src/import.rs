@@ -40,6 +40,8 @@ pub struct ImportOptions<'a> {
     pub catalog_version: &'a str,
     pub whitelist: &'a Whitelist,
     pub personal_key: &'a PersonalDataKey,
+    /// Set when a department submits: rows naming another source unit are rejected.
+    pub submitting_unit: Option<&'a str>,
     /// Recorded in every event: who imported.
     pub actor: &'a str,
     pub batch_rows: usize,
@@ -203,6 +205,7 @@ pub fn import_source<S: Store + ?Sized>(
         catalog_version: options.catalog_version,
         whitelist: options.whitelist,
         personal_key: options.personal_key,
+        submitting_unit: options.submitting_unit,
         template: binding.template,
     };
     let item = options.item;

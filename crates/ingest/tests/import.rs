@@ -49,6 +49,7 @@ impl Fixture {
             catalog_version: &self.catalog.version,
             whitelist: &whitelist,
             personal_key: &PersonalDataKey::from_master(&[7; 32]),
+            submitting_unit: None,
             actor: "test",
             batch_rows: 2,
             max_problems: 1000,

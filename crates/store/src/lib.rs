@@ -168,6 +168,11 @@ pub trait Store {
     /// codes), ordered by decision date, newest first.
     fn records_of(&self, subject_code: &str) -> Result<Vec<StoredRecord>, StoreError>;
 
+    /// Up to `limit` subjects with codes after `after` in code order (old codes that map to a
+    /// USCC are not subjects of their own): the way to walk all of them, e.g. to rebuild the
+    /// search index.
+    fn subjects_after(&self, after: &str, limit: usize) -> Result<Vec<Subject>, StoreError>;
+
     fn record(&self, id: &RecordId) -> Result<Option<StoredRecord>, StoreError>;
 
     /// Every event about one record, oldest first.

@@ -68,6 +68,7 @@ conformance!(
     keys_are_found_by_secret_digest_and_revoked,
     the_audit_log_appends_and_filters,
     arrivals_count_records_by_day,
+    subjects_are_walked_in_code_order,
 );
 
 const ACTOR: Actor<'static> = Actor {

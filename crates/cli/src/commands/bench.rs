@@ -76,6 +76,7 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
         catalog_version: &catalog.version,
         whitelist: &whitelist,
         personal_key: &personal_key,
+        submitting_unit: None,
         actor: "bench",
         batch_rows: DEFAULT_BATCH_ROWS,
         max_problems: DEFAULT_MAX_PROBLEMS,

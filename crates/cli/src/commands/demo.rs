@@ -66,6 +66,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             catalog_version: &catalog.version,
             whitelist: &whitelist,
             personal_key: &personal_key,
+            submitting_unit: None,
             actor: "demo",
             batch_rows: DEFAULT_BATCH_ROWS,
             max_problems: DEFAULT_MAX_PROBLEMS,

@@ -56,6 +56,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         catalog_version: &catalog.version,
         whitelist: &whitelist,
         personal_key: &personal_key,
+        submitting_unit: None,
         actor: &args.actor,
         batch_rows: args.batch_rows,
         max_problems: DEFAULT_MAX_PROBLEMS,

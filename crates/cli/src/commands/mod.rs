@@ -6,5 +6,8 @@ pub mod code;
 pub mod demo;
 pub mod generate;
 pub mod import;
+pub mod keys;
+pub mod reindex;
+pub mod serve;
 pub mod subject;
 pub mod verify;

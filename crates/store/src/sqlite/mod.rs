@@ -161,6 +161,10 @@ impl Store for SqliteStore {
         read::records_of(&self.conn, subject_code)
     }
 
+    fn subjects_after(&self, after: &str, limit: usize) -> Result<Vec<Subject>, StoreError> {
+        read::subjects_after(&self.conn, after, limit)
+    }
+
     fn record(&self, id: &RecordId) -> Result<Option<StoredRecord>, StoreError> {
         read::record(&self.conn, id)
     }

@@ -157,6 +157,27 @@ pub(super) fn chain_head(conn: &Connection) -> Result<ChainHead, StoreError> {
     }
 }
 
+pub(super) fn subjects_after(
+    conn: &Connection,
+    after: &str,
+    limit: usize,
+) -> Result<Vec<Subject>, StoreError> {
+    let codes: Vec<String> = conn
+        .prepare_cached(
+            "SELECT code FROM subjects WHERE code > ?1 \
+             AND code NOT IN (SELECT old_code FROM subject_codes) ORDER BY code LIMIT ?2",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map(rusqlite::params![after, limit as i64], |row| row.get(0))?
+                .collect()
+        })
+        .map_err(db("listing subjects"))?;
+    codes
+        .iter()
+        .filter_map(|code| subject(conn, code).transpose())
+        .collect()
+}
+
 pub(super) fn subject(conn: &Connection, code: &str) -> Result<Option<Subject>, StoreError> {
     // Several statements: one read transaction gives them one snapshot.
     let tx = conn

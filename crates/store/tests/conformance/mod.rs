@@ -617,3 +617,20 @@ pub fn arrivals_count_records_by_day<H: Harness>(harness: &mut H) {
     // AT is 2024-03-01T00:00Z, 08:00 in Beijing.
     assert_eq!(arrivals[0].recorded_on, date("2024-03-01"));
 }
+
+pub fn subjects_are_walked_in_code_order<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    let records: Vec<_> = (1..=5).map(|n| penalty_for(n, &format!("罚{n}"))).collect();
+    store.apply_records(&records, &actor(0)).unwrap();
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = store.subjects_after(&after, 2).unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.code.clone();
+        seen.extend(page.into_iter().map(|s| s.code));
+    }
+    let mut expected: Vec<_> = records.iter().map(|r| r.subject.to_string()).collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+}

@@ -1,0 +1,105 @@
+//! `/api/v1`: JSON for departments, banks, the public and the entities themselves.
+
+mod audit;
+mod records;
+mod subjects;
+mod submit;
+
+use axum::Router;
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use gongxin_store::AuditEntry;
+use serde::Deserialize;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/subjects", get(subjects::search))
+        .route("/subjects/{code}", get(subjects::profile))
+        .route("/subjects/{code}/records", get(records::of_subject))
+        .route("/records", post(submit::records))
+        .route("/records/{id}", get(records::one))
+        .route("/records/{id}/history", get(records::history))
+        .route("/files", post(submit::file))
+        .route("/audit", get(audit::entries))
+        .route("/stats/timeliness", get(audit::timeliness))
+}
+
+/// The purpose stated with a request for non-public information.
+#[derive(Debug, Default, Deserialize)]
+pub struct PurposeParam {
+    pub purpose: Option<String>,
+}
+
+impl PurposeParam {
+    /// The purpose, required from the roles that must give one.
+    fn check(&self, caller: &Caller) -> Result<Option<String>, ApiError> {
+        let purpose = self
+            .purpose
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned);
+        if purpose.is_none() && caller.principal.needs_purpose() {
+            return Err(ApiError::new(ErrorCode::PurposeRequired));
+        }
+        Ok(purpose)
+    }
+}
+
+/// Today in China Standard Time: publication windows are counted in it.
+pub fn today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+pub fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// An audit entry for `caller` reading or doing `action`.
+fn audit_entry(
+    caller: &Caller,
+    action: &str,
+    subject: Option<&str>,
+    target: Option<String>,
+    purpose: Option<String>,
+) -> AuditEntry {
+    AuditEntry {
+        seq: 0,
+        at_us: now_us(),
+        key_id: caller.key_id.clone(),
+        role: caller.principal.role().to_owned(),
+        unit: caller.unit().map(str::to_owned),
+        subject: subject.map(str::to_owned),
+        action: action.to_owned(),
+        target,
+        purpose,
+        client: caller.client.map(|c| c.to_string()),
+    }
+}
+
+/// Writes `entry` before the answer leaves: no non-public read goes unrecorded.
+async fn record_audit(state: &AppState, entry: AuditEntry) -> Result<(), ApiError> {
+    state
+        .write(move |_, store| Ok(store.append_audit(&entry)?))
+        .await
+        .map(drop)
+}
+
+/// Parses a `YYYY-MM-DD` query parameter.
+fn date_param(name: &str, value: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+    value
+        .map(|text| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                ApiError::with_message(
+                    ErrorCode::BadRequest,
+                    format!("参数 {name} 应为日期 YYYY-MM-DD：{text}"),
+                    format!("parameter {name} must be a date YYYY-MM-DD: {text}"),
+                )
+            })
+        })
+        .transpose()
+}

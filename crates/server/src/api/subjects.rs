@@ -1,0 +1,167 @@
+//! Search and subject profiles.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use gongxin_core::access::Principal;
+use gongxin_search::SearchQuery;
+use serde::{Deserialize, Serialize};
+
+use super::{PurposeParam, audit_entry, record_audit, today};
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+use crate::view::{RecordGroup, SubjectView, group_by_category, record_views, subject_view};
+
+#[derive(Debug, Deserialize)]
+pub struct SearchParams {
+    q: String,
+    region: Option<String>,
+    #[serde(rename = "type")]
+    subject_type: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SearchAnswer {
+    /// Matches found; a lower bound when `exhaustive` is false (a very broad query stops
+    /// counting, exact and prefix matches are never lost).
+    pub total: u64,
+    pub exhaustive: bool,
+    pub hits: Vec<Hit>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Hit {
+    pub code: String,
+    pub name: String,
+    pub former_names: Vec<String>,
+    pub old_codes: Vec<String>,
+    pub region_code: Option<String>,
+    pub subject_type: Option<String>,
+    pub record_count: u64,
+    /// Which field matched: name, former_name, code, old_code or legal_representative.
+    pub matched: &'static str,
+    pub match_kind: &'static str,
+}
+
+/// Who may find subjects by their legal representative's name: roles that see personal data.
+fn may_match_representatives(principal: &Principal) -> bool {
+    matches!(principal, Principal::Admin | Principal::Department { .. })
+}
+
+pub fn run_search(
+    state: &AppState,
+    principal: &Principal,
+    params: SearchQuery,
+) -> Result<SearchAnswer, ApiError> {
+    let query = SearchQuery {
+        match_legal_representatives: may_match_representatives(principal),
+        ..params
+    };
+    let results = state.platform.search.search(&query)?;
+    Ok(SearchAnswer {
+        total: results.total,
+        exhaustive: results.exhaustive,
+        hits: results
+            .hits
+            .into_iter()
+            .map(|hit| Hit {
+                code: hit.code,
+                name: hit.name,
+                former_names: hit.former_names,
+                old_codes: hit.old_codes,
+                region_code: hit.region_code,
+                subject_type: hit.subject_type,
+                record_count: hit.record_count,
+                matched: hit.matched.as_str(),
+                match_kind: hit.match_kind.as_str(),
+            })
+            .collect(),
+    })
+}
+
+/// `GET /api/v1/subjects?q=`: find subjects by any name or code.
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<SearchAnswer>, ApiError> {
+    let mut query = SearchQuery::new(params.q);
+    query.region = params.region;
+    query.subject_type = params.subject_type;
+    if let Some(limit) = params.limit {
+        query.limit = limit;
+    }
+    query.offset = params.offset.unwrap_or(0);
+    let answer = tokio::task::spawn_blocking(move || run_search(&state, &caller.principal, query))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(Json(answer))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Profile {
+    #[serde(flatten)]
+    pub subject: SubjectView,
+    pub groups: Vec<RecordGroup>,
+}
+
+/// Looks up a subject by any of its codes and builds what `caller` may see of it.
+pub async fn load_profile(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    purpose: Option<String>,
+) -> Result<Profile, ApiError> {
+    let code = gongxin_codes::normalise(code);
+    let principal = caller.principal.clone();
+    let (profile, beyond_public) = state
+        .read(move |state, store| {
+            let Some(subject) = store.subject(&code)? else {
+                return Err(not_found_subject(&code));
+            };
+            let stored = store.records_of(&subject.code)?;
+            let views = record_views(&state.platform, &principal, &subject.code, &stored, today());
+            let beyond_public = views.iter().any(|v| v.beyond_public);
+            Ok((
+                Profile {
+                    subject: subject_view(&subject),
+                    groups: group_by_category(&state.platform.catalog, views),
+                },
+                beyond_public,
+            ))
+        })
+        .await?;
+    if beyond_public {
+        let entry = audit_entry(
+            caller,
+            "read_profile",
+            Some(&profile.subject.code),
+            None,
+            purpose,
+        );
+        record_audit(state, entry).await?;
+    }
+    Ok(profile)
+}
+
+pub fn not_found_subject(code: &str) -> ApiError {
+    ApiError::with_message(
+        ErrorCode::NotFound,
+        format!("未找到代码为 {code} 的主体"),
+        format!("no subject with code {code}"),
+    )
+}
+
+/// `GET /api/v1/subjects/{code}`: basic information and the records the caller may see,
+/// grouped as the catalog groups them.
+pub async fn profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(purpose): Query<PurposeParam>,
+) -> Result<Json<Profile>, ApiError> {
+    let purpose = purpose.check(&caller)?;
+    Ok(Json(load_profile(&state, &caller, &code, purpose).await?))
+}

@@ -1,0 +1,225 @@
+//! Submissions: JSON batches and uploaded files, through the same pipeline as
+//! `gongxin import`, answered with the per-row report.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use gongxin_core::catalog::Item;
+use gongxin_ingest::import::{
+    DEFAULT_BATCH_ROWS, DEFAULT_MAX_PROBLEMS, ImportOptions, ImportReport, Silent, import_files,
+    import_source,
+};
+use gongxin_ingest::read::{Format, ReadOptions, open_reader};
+use gongxin_store::Store;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use tokio::io::AsyncWriteExt;
+
+use super::records::unknown_item;
+use super::{audit_entry, now_us, record_audit};
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// `POST /api/v1/records`: a batch of records as JSON.
+#[derive(Debug, Deserialize)]
+pub struct RecordBatch {
+    item: String,
+    /// One object per row: field codes (or Chinese field names) to values.
+    records: Vec<Map<String, Value>>,
+}
+
+/// The item, if the caller may submit it.
+fn submittable<'a>(state: &'a AppState, caller: &Caller, item: &str) -> Result<&'a Item, ApiError> {
+    let item = state
+        .platform
+        .catalog
+        .item(item)
+        .ok_or_else(|| unknown_item(item))?;
+    if !caller.principal.may_submit(&item.id) {
+        return Err(ApiError::with_message(
+            ErrorCode::Forbidden,
+            format!("该密钥无权报送 {}", item.name_zh),
+            format!("this key may not submit {}", item.name_en),
+        ));
+    }
+    Ok(item)
+}
+
+/// Runs the import pipeline with the caller's unit and key recorded.
+fn import_with<F>(
+    state: &AppState,
+    store: &mut dyn Store,
+    caller: &Caller,
+    item: &Item,
+    run: F,
+) -> Result<ImportReport, ApiError>
+where
+    F: FnOnce(&mut dyn Store, &ImportOptions<'_>) -> Result<ImportReport, ApiError>,
+{
+    let platform = &state.platform;
+    let actor = caller.actor_name();
+    let options = ImportOptions {
+        item,
+        catalog_version: &platform.catalog.version,
+        whitelist: &platform.whitelist,
+        personal_key: &platform.personal_key,
+        submitting_unit: caller.unit(),
+        actor: &actor,
+        batch_rows: DEFAULT_BATCH_ROWS,
+        max_problems: DEFAULT_MAX_PROBLEMS,
+    };
+    run(store, &options)
+}
+
+pub async fn records(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(batch): Json<RecordBatch>,
+) -> Result<Json<ImportReport>, ApiError> {
+    let item_id = submittable(&state, &caller, &batch.item)?.id.clone();
+    let mut lines = Vec::new();
+    for record in &batch.records {
+        serde_json::to_writer(&mut lines, record).map_err(ApiError::internal)?;
+        lines.push(b'\n');
+    }
+    let submitter = caller.clone();
+    let report = state
+        .write(move |state, store| {
+            let item = state
+                .platform
+                .catalog
+                .item(&item_id)
+                .expect("checked above");
+            import_with(state, store, &submitter, item, |store, options| {
+                let source = open_reader(
+                    "records",
+                    Format::JsonLines,
+                    std::io::Cursor::new(lines),
+                    &ReadOptions::default(),
+                )
+                .map_err(|e| {
+                    ApiError::with_message(ErrorCode::BadRequest, e.to_string(), e.to_string())
+                })?;
+                let mut report = ImportReport::default();
+                report.files.push("records".to_owned());
+                import_source(
+                    store,
+                    source,
+                    "records",
+                    options,
+                    &now_us,
+                    &mut Silent,
+                    &mut report,
+                )
+                .map_err(ApiError::internal)?;
+                Ok(report)
+            })
+        })
+        .await?;
+    let entry = audit_entry(&caller, "submit_records", None, Some(batch.item), None);
+    record_audit(&state, entry).await?;
+    Ok(Json(report))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FileParams {
+    item: String,
+    /// The file's name: its extension tells the format (`.csv`, `.xlsx`, `.jsonl`).
+    filename: String,
+}
+
+/// `POST /api/v1/files?item=&filename=`: the body is the file, as a department exports it.
+/// It is spooled to disk as it arrives, so its size is bounded by the disk, not memory.
+pub async fn file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<FileParams>,
+    body: Body,
+) -> Result<Json<ImportReport>, ApiError> {
+    let item_id = submittable(&state, &caller, &params.item)?.id.clone();
+    let name = sanitised_name(&params.filename)?;
+    let uploads = state.platform.data_dir.join("uploads");
+    std::fs::create_dir_all(&uploads).map_err(ApiError::internal)?;
+    let spool = tempfile::Builder::new()
+        .prefix("upload-")
+        .tempdir_in(&uploads)
+        .map_err(ApiError::internal)?;
+    let path = spool.path().join(&name);
+    let limit = state.config.max_upload_mib * 1024 * 1024;
+    write_body(body, &path, limit).await?;
+    let submitter = caller.clone();
+    let report = state
+        .write(move |state, store| {
+            let item = state
+                .platform
+                .catalog
+                .item(&item_id)
+                .expect("checked above");
+            import_with(state, store, &submitter, item, |store, options| {
+                let mut report =
+                    import_files(store, &[path.as_path()], options, &now_us, &mut Silent)
+                        .map_err(ApiError::internal)?;
+                // The spool path means nothing to the department: report the name it sent.
+                report.files = vec![name.clone()];
+                for problem in &mut report.problems {
+                    problem.file.clone_from(&name);
+                }
+                Ok(report)
+            })
+        })
+        .await?;
+    drop(spool);
+    let entry = audit_entry(
+        &caller,
+        "submit_file",
+        None,
+        Some(params.item),
+        Some(params.filename),
+    );
+    record_audit(&state, entry).await?;
+    Ok(Json(report))
+}
+
+/// The last path component of a client-given name, so that it cannot point elsewhere.
+fn sanitised_name(name: &str) -> Result<String, ApiError> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    if base.is_empty() || base == "." || base == ".." {
+        return Err(ApiError::with_message(
+            ErrorCode::BadRequest,
+            "缺少文件名（filename 参数）",
+            "the file name (parameter `filename`) is missing",
+        ));
+    }
+    Ok(base.to_owned())
+}
+
+async fn write_body(body: Body, path: &std::path::Path, limit: u64) -> Result<(), ApiError> {
+    use axum::body::HttpBody;
+    let mut file = tokio::fs::File::create(path)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut body = body;
+    let mut written: u64 = 0;
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let frame = frame.map_err(|e| {
+            ApiError::with_message(
+                ErrorCode::BadRequest,
+                "上传中断",
+                format!("the upload broke off: {e}"),
+            )
+        })?;
+        let Ok(data): Result<Bytes, _> = frame.into_data() else {
+            continue;
+        };
+        written += data.len() as u64;
+        if written > limit {
+            return Err(ApiError::new(ErrorCode::PayloadTooLarge));
+        }
+        file.write_all(&data).await.map_err(ApiError::internal)?;
+    }
+    file.flush().await.map_err(ApiError::internal)?;
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! The server's settings: documented defaults, overridden by a TOML file, overridden by
+//! environment variables (`GONGXIN_*`), in that order.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Everything `gongxin serve` can be told. See `docs/configuration.md`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on. Env `GONGXIN_LISTEN`. Default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// Read connections to the store, besides the one writer. Env `GONGXIN_READ_CONNECTIONS`.
+    /// Default 8.
+    pub read_connections: usize,
+    /// Anonymous requests allowed per client address and minute (public pages and API);
+    /// 0 turns the limit off. Env `GONGXIN_PUBLIC_REQUESTS_PER_MINUTE`. Default 600.
+    pub public_requests_per_minute: u32,
+    /// Requests a client may make at once above its steady rate. Default 60.
+    pub public_burst: u32,
+    /// Trust the first address of `X-Forwarded-For` as the client (behind a reverse proxy
+    /// only). Env `GONGXIN_TRUST_FORWARDED_FOR`. Default false.
+    pub trust_forwarded_for: bool,
+    /// Largest submission accepted, in MiB. Env `GONGXIN_MAX_UPLOAD_MIB`. Default 256.
+    pub max_upload_mib: u64,
+    /// How often the search index picks up new records, in milliseconds. Default 500.
+    pub index_interval_ms: u64,
+    /// Log lines as JSON instead of text. Env `GONGXIN_LOG_JSON`. Default false.
+    pub log_json: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            read_connections: 8,
+            public_requests_per_minute: 600,
+            public_burst: 60,
+            trust_forwarded_for: false,
+            max_upload_mib: 256,
+            index_interval_ms: 500,
+            log_json: false,
+        }
+    }
+}
+
+/// A setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading the configuration file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("in the configuration file {}: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {name}={value:?}: {reason}")]
+    Variable {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
+impl ServerConfig {
+    /// Defaults, then the file (if any), then the environment as `lookup` reads it.
+    pub fn load(
+        file: Option<&Path>,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            None => ServerConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                })?
+            }
+        };
+        override_from(&lookup, "GONGXIN_LISTEN", &mut config.listen)?;
+        override_from(
+            &lookup,
+            "GONGXIN_READ_CONNECTIONS",
+            &mut config.read_connections,
+        )?;
+        override_from(
+            &lookup,
+            "GONGXIN_PUBLIC_REQUESTS_PER_MINUTE",
+            &mut config.public_requests_per_minute,
+        )?;
+        override_from(
+            &lookup,
+            "GONGXIN_TRUST_FORWARDED_FOR",
+            &mut config.trust_forwarded_for,
+        )?;
+        override_from(
+            &lookup,
+            "GONGXIN_MAX_UPLOAD_MIB",
+            &mut config.max_upload_mib,
+        )?;
+        override_from(&lookup, "GONGXIN_LOG_JSON", &mut config.log_json)?;
+        config.read_connections = config.read_connections.max(1);
+        Ok(config)
+    }
+}
+
+fn override_from<T>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    slot: &mut T,
+) -> Result<(), ConfigError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    if let Some(value) = lookup(name) {
+        *slot = value
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| ConfigError::Variable {
+                name,
+                value: value.clone(),
+                reason: e.to_string(),
+            })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_overrides_the_file_which_overrides_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gongxin.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nread_connections = 3\n").unwrap();
+        let env = |name: &str| (name == "GONGXIN_READ_CONNECTIONS").then(|| "5".to_owned());
+        let config = ServerConfig::load(Some(&file), env).unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(config.read_connections, 5);
+        assert_eq!(config.public_requests_per_minute, 600);
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let env = |name: &str| (name == "GONGXIN_LISTEN").then(|| "nowhere".to_owned());
+        let error = ServerConfig::load(None, env).unwrap_err().to_string();
+        assert!(error.contains("GONGXIN_LISTEN"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gongxin.toml");
+        std::fs::write(&file, "listen_on = 1\n").unwrap();
+        let error = ServerConfig::load(Some(&file), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("listen_on"), "{error}");
+    }
+}

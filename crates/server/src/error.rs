@@ -1,0 +1,190 @@
+//! The one error type of the HTTP layer: a documented code, a status, and a message in
+//! Chinese and English for the client; the cause goes to the log, never to the client.
+
+use std::fmt;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gongxin_search::SearchError;
+use gongxin_store::StoreError;
+use serde_json::json;
+
+/// Every error code a client can receive. The list is part of the API: codes are never
+/// renamed, and `docs/api.md` and the OpenAPI document list them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadRequest,
+    BadQuery,
+    BadCode,
+    UnknownItem,
+    PurposeRequired,
+    InvalidKey,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Internal,
+    Unavailable,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::BadRequest,
+        ErrorCode::BadQuery,
+        ErrorCode::BadCode,
+        ErrorCode::UnknownItem,
+        ErrorCode::PurposeRequired,
+        ErrorCode::InvalidKey,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::BadQuery => "bad_query",
+            ErrorCode::BadCode => "bad_code",
+            ErrorCode::UnknownItem => "unknown_item",
+            ErrorCode::PurposeRequired => "purpose_required",
+            ErrorCode::InvalidKey => "invalid_key",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::BadRequest
+            | ErrorCode::BadQuery
+            | ErrorCode::BadCode
+            | ErrorCode::UnknownItem
+            | ErrorCode::PurposeRequired => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidKey => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The general meaning, `(中文, English)`; a response may add a specific message.
+    pub fn meaning(self) -> (&'static str, &'static str) {
+        match self {
+            ErrorCode::BadRequest => ("请求有误", "the request is malformed"),
+            ErrorCode::BadQuery => ("查询条件有误", "the search query is not valid"),
+            ErrorCode::BadCode => (
+                "主体代码无效",
+                "not a valid USCC, organisation code or registration number",
+            ),
+            ErrorCode::UnknownItem => ("目录中没有该信息事项", "the catalog has no such item"),
+            ErrorCode::PurposeRequired => (
+                "查询非公开信息须说明用途（purpose 参数）",
+                "reading non-public information requires a stated purpose (parameter `purpose`)",
+            ),
+            ErrorCode::InvalidKey => ("API 密钥无效或已吊销", "the API key is unknown or revoked"),
+            ErrorCode::Forbidden => ("无权进行此操作", "the key's role does not allow this"),
+            ErrorCode::NotFound => ("未找到", "not found"),
+            ErrorCode::PayloadTooLarge => ("提交内容过大", "the submission is too large"),
+            ErrorCode::RateLimited => (
+                "请求过于频繁，请稍后再试",
+                "too many requests; slow down and retry later",
+            ),
+            ErrorCode::Internal => ("服务器内部错误", "internal server error"),
+            ErrorCode::Unavailable => ("服务暂不可用", "the service is not ready"),
+        }
+    }
+}
+
+/// An error answered to a client.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    /// A specific message replacing the code's general meaning.
+    message: Option<(String, String)>,
+    /// What went wrong inside, for the log only.
+    cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            message: None,
+            cause: None,
+        }
+    }
+
+    pub fn with_message(code: ErrorCode, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: Some((zh.into(), en.into())),
+            cause: None,
+        }
+    }
+
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        Self {
+            code: ErrorCode::Internal,
+            message: None,
+            cause: Some(cause.to_string()),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn messages(&self) -> (String, String) {
+        match &self.message {
+            Some((zh, en)) => (zh.clone(), en.clone()),
+            None => {
+                let (zh, en) = self.code.meaning();
+                (zh.to_owned(), en.to_owned())
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        if status.is_server_error() {
+            tracing::error!(code = self.code.as_str(), cause = ?self.cause, "request failed");
+        }
+        let (zh, en) = self.messages();
+        let body = json!({
+            "error": { "code": self.code.as_str(), "message_zh": zh, "message_en": en }
+        });
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl From<SearchError> for ApiError {
+    fn from(error: SearchError) -> Self {
+        match error {
+            SearchError::Query(query) => ApiError::with_message(
+                ErrorCode::BadQuery,
+                format!("查询条件有误：{query}"),
+                format!("bad search query: {query}"),
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! What every request handler shares: the rules, the store connections, the search index.
+
+use std::sync::{Arc, Mutex};
+
+use gongxin_codes::Whitelist;
+use gongxin_core::calendar::WorkCalendar;
+use gongxin_core::catalog::Catalog;
+use gongxin_core::personal::PersonalDataKey;
+use gongxin_core::publication::PublicationRules;
+use gongxin_search::SearchIndex;
+use gongxin_store::{Store, StoreError};
+use tokio::sync::Semaphore;
+
+use crate::config::ServerConfig;
+use crate::error::ApiError;
+use crate::limit::RateLimiter;
+use crate::metrics::Metrics;
+
+/// A store connection that can move between threads.
+pub type BoxedStore = Box<dyn Store + Send>;
+
+/// Opens a new connection to the platform's store; one per pooled reader and one writer.
+pub type StoreFactory = Arc<dyn Fn() -> Result<BoxedStore, StoreError> + Send + Sync>;
+
+/// The platform's rules and data, as the server was started with them.
+pub struct Platform {
+    /// The data directory: the store, the search index, spooled uploads.
+    pub data_dir: std::path::PathBuf,
+    pub catalog: Catalog,
+    pub rules: PublicationRules,
+    pub calendar: &'static WorkCalendar,
+    pub whitelist: Whitelist,
+    pub personal_key: PersonalDataKey,
+    pub search: SearchIndex,
+    pub open_store: StoreFactory,
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform")
+            .field("catalog", &self.catalog.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shared by all handlers; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub platform: Platform,
+    pub config: ServerConfig,
+    pub metrics: Metrics,
+    pub limiter: RateLimiter,
+    readers: Pool,
+    /// SQLite has one writer at a time anyway; holding one connection for it keeps writes in
+    /// order and leaves the readers free.
+    writer: Arc<Mutex<BoxedStore>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("platform", &self.platform)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(platform: Platform, config: ServerConfig) -> Result<Self, StoreError> {
+        let writer = (platform.open_store)()?;
+        let limiter = RateLimiter::new(config.public_requests_per_minute, config.public_burst);
+        Ok(Self(Arc::new(Inner {
+            readers: Pool::new(config.read_connections),
+            writer: Arc::new(Mutex::new(writer)),
+            metrics: Metrics::default(),
+            limiter,
+            platform,
+            config,
+        })))
+    }
+
+    /// Runs `work` with a read connection, on a blocking thread.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&AppState, &dyn Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        let _permit = self
+            .readers
+            .permits
+            .acquire()
+            .await
+            .map_err(ApiError::internal)?;
+        let state = self.clone();
+        run_blocking(move || {
+            let store = match state.readers.idle.lock().expect("pool lock").pop() {
+                Some(store) => store,
+                None => (state.platform.open_store)()?,
+            };
+            let result = work(&state, store.as_ref());
+            state.readers.idle.lock().expect("pool lock").push(store);
+            result
+        })
+        .await
+    }
+
+    /// Runs `work` with the writer connection, on a blocking thread.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&AppState, &mut dyn Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        let state = self.clone();
+        run_blocking(move || {
+            let writer = Arc::clone(&state.writer);
+            let mut store = writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&state, store.as_mut())
+        })
+        .await
+    }
+}
+
+async fn run_blocking<T, F>(work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+/// Idle read connections, opened on demand up to the permit count.
+struct Pool {
+    permits: Semaphore,
+    idle: Mutex<Vec<BoxedStore>>,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("available", &self.permits.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pool {
+    fn new(size: usize) -> Self {
+        Self {
+            permits: Semaphore::new(size),
+            idle: Mutex::new(Vec::with_capacity(size)),
+        }
+    }
+}
