@@ -188,3 +188,59 @@ impl From<SearchError> for ApiError {
         }
     }
 }
+
+/// `Query<T>` whose rejection is an [`ApiError`], so that a malformed query string gets the
+/// documented error body like every other 4xx.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for QueryParams<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| QueryParams(value))
+            .map_err(|rejection| {
+                let detail = rejection.body_text();
+                ApiError::with_message(
+                    ErrorCode::BadRequest,
+                    format!("查询参数有误：{detail}"),
+                    format!("bad query parameters: {detail}"),
+                )
+            })
+    }
+}
+
+/// `Json<T>` whose rejection is an [`ApiError`].
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        Json::<T>::from_request(request, state)
+            .await
+            .map(|Json(value)| JsonBody(value))
+            .map_err(|rejection| {
+                let detail = rejection.body_text();
+                ApiError::with_message(
+                    ErrorCode::BadRequest,
+                    format!("请求内容不是有效的 JSON 或缺少字段：{detail}"),
+                    format!("the body is not valid JSON of the expected shape: {detail}"),
+                )
+            })
+    }
+}

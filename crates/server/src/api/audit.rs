@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::date_param;
 use crate::auth::Caller;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, QueryParams};
 use crate::state::AppState;
 
 const MAX_AUDIT_PAGE: usize = 10_000;
@@ -45,7 +45,7 @@ pub struct AuditParams {
 pub async fn entries(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<AuditParams>,
+    QueryParams(params): QueryParams<AuditParams>,
 ) -> Result<Response, ApiError> {
     require(&caller, |p| {
         matches!(p, Principal::Auditor | Principal::Admin)

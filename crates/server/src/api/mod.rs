@@ -1,8 +1,8 @@
 //! `/api/v1`: JSON for departments, banks, the public and the entities themselves.
 
 mod audit;
-mod records;
-mod subjects;
+pub(crate) mod records;
+pub(crate) mod subjects;
 mod submit;
 
 use axum::Router;

@@ -1,14 +1,14 @@
 //! Records of a subject, one record, and its history.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use gongxin_core::record::RecordId;
 use serde::{Deserialize, Serialize};
 
 use super::subjects::not_found_subject;
 use super::{PurposeParam, audit_entry, date_param, record_audit, today};
 use crate::auth::Caller;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, QueryParams};
 use crate::state::AppState;
 use crate::view::{EventView, RecordView, event_view, record_view, record_views};
 
@@ -33,7 +33,7 @@ pub async fn of_subject(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
-    Query(filter): Query<RecordFilter>,
+    QueryParams(filter): QueryParams<RecordFilter>,
 ) -> Result<Json<RecordList>, ApiError> {
     let purpose = PurposeParam {
         purpose: filter.purpose.clone(),
@@ -169,7 +169,7 @@ pub async fn one(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(purpose): Query<PurposeParam>,
+    QueryParams(purpose): QueryParams<PurposeParam>,
 ) -> Result<Json<RecordDetail>, ApiError> {
     let purpose = purpose.check(&caller)?;
     Ok(Json(load_record(&state, &caller, &id, purpose).await?))
@@ -180,7 +180,7 @@ pub async fn history(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(purpose): Query<PurposeParam>,
+    QueryParams(purpose): QueryParams<PurposeParam>,
 ) -> Result<Json<Vec<EventView>>, ApiError> {
     let purpose = purpose.check(&caller)?;
     Ok(Json(

@@ -1,14 +1,14 @@
 //! Search and subject profiles.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use gongxin_core::access::Principal;
 use gongxin_search::SearchQuery;
 use serde::{Deserialize, Serialize};
 
 use super::{PurposeParam, audit_entry, record_audit, today};
 use crate::auth::Caller;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, QueryParams};
 use crate::state::AppState;
 use crate::view::{RecordGroup, SubjectView, group_by_category, record_views, subject_view};
 
@@ -85,7 +85,7 @@ pub fn run_search(
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<SearchParams>,
+    QueryParams(params): QueryParams<SearchParams>,
 ) -> Result<Json<SearchAnswer>, ApiError> {
     let mut query = SearchQuery::new(params.q);
     query.region = params.region;
@@ -160,7 +160,7 @@ pub async fn profile(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
-    Query(purpose): Query<PurposeParam>,
+    QueryParams(purpose): QueryParams<PurposeParam>,
 ) -> Result<Json<Profile>, ApiError> {
     let purpose = purpose.check(&caller)?;
     Ok(Json(load_profile(&state, &caller, &code, purpose).await?))

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use gongxin_core::catalog::Item;
 use gongxin_ingest::import::{
     DEFAULT_BATCH_ROWS, DEFAULT_MAX_PROBLEMS, ImportOptions, ImportReport, Silent, import_files,
@@ -18,7 +18,7 @@ use tokio::io::AsyncWriteExt;
 use super::records::unknown_item;
 use super::{audit_entry, now_us, record_audit};
 use crate::auth::Caller;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, JsonBody, QueryParams};
 use crate::state::AppState;
 
 /// `POST /api/v1/records`: a batch of records as JSON.
@@ -75,7 +75,7 @@ where
 pub async fn records(
     State(state): State<AppState>,
     caller: Caller,
-    Json(batch): Json<RecordBatch>,
+    JsonBody(batch): JsonBody<RecordBatch>,
 ) -> Result<Json<ImportReport>, ApiError> {
     let item_id = submittable(&state, &caller, &batch.item)?.id.clone();
     let mut lines = Vec::new();
@@ -134,7 +134,7 @@ pub struct FileParams {
 pub async fn file(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<FileParams>,
+    QueryParams(params): QueryParams<FileParams>,
     body: Body,
 ) -> Result<Json<ImportReport>, ApiError> {
     let item_id = submittable(&state, &caller, &params.item)?.id.clone();

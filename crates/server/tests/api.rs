@@ -1,0 +1,585 @@
+//! The API against a real server on port 0 with its own data directory.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use common::{TestServer, agent};
+use gongxin_core::catalog::{Catalog, Disclosure, FieldType};
+use gongxin_store::Store;
+use serde_json::{Value, json};
+
+fn get(server: &TestServer, path: &str, key: Option<&str>) -> (u16, String) {
+    let mut request = agent().get(server.url(path));
+    if let Some(key) = key {
+        request = request.header("Authorization", &format!("Bearer {key}"));
+    }
+    let mut response = request.call().expect("the server answers");
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap())
+}
+
+fn get_json(server: &TestServer, path: &str, key: Option<&str>) -> (u16, Value) {
+    let (status, body) = get(server, path, key);
+    let value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
+    (status, value)
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn health_readiness_metrics_and_the_api_description() {
+    let server = TestServer::start();
+    let (status, health) = get_json(&server, "/healthz", None);
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+    let (status, ready) = get_json(&server, "/readyz", None);
+    assert_eq!(status, 200);
+    assert!(ready["records"].as_u64().unwrap() > 0);
+    assert!(ready["indexed_subjects"].as_u64().unwrap() > 0);
+    let (status, metrics) = get(&server, "/metrics", None);
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains(
+            "gongxin_http_requests_total{route=\"/readyz\",method=\"GET\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
+    let (status, spec) = get_json(&server, "/api/openapi.json", None);
+    assert_eq!(status, 200);
+    assert_eq!(spec["openapi"].as_str().map(|v| &v[..2]), Some("3."));
+    let (status, docs) = get(&server, "/api/docs", None);
+    assert_eq!(status, 200);
+    assert!(docs.contains("/api/v1/subjects"));
+}
+
+#[test]
+fn the_openapi_document_lists_every_route_and_error_code() {
+    let spec: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+    let paths: BTreeSet<&str> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for route in [
+        "/api/v1/subjects",
+        "/api/v1/subjects/{code}",
+        "/api/v1/subjects/{code}/records",
+        "/api/v1/records",
+        "/api/v1/records/{id}",
+        "/api/v1/records/{id}/history",
+        "/api/v1/files",
+        "/api/v1/audit",
+        "/api/v1/stats/timeliness",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(paths.contains(route), "{route} is not documented");
+    }
+    let documented: BTreeSet<&str> = spec["components"]["schemas"]["Error"]["properties"]["error"]
+        ["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for code in gongxin_server::ErrorCode::ALL {
+        assert!(
+            documented.contains(code.as_str()),
+            "{} is not documented",
+            code.as_str()
+        );
+    }
+}
+
+#[test]
+fn search_finds_subjects_by_part_of_a_name_and_by_any_code() {
+    let server = TestServer::start();
+    let subject = server
+        .store()
+        .subject(&server.subject_code)
+        .unwrap()
+        .unwrap();
+    let part: String = subject.name.chars().skip(2).take(3).collect();
+    let mut queries = vec![part, subject.code.clone(), subject.code.to_lowercase()];
+    queries.extend(subject.old_codes.iter().cloned());
+    for query in queries {
+        let (status, answer) = get_json(
+            &server,
+            &format!("/api/v1/subjects?q={}", encode(&query)),
+            None,
+        );
+        assert_eq!(status, 200, "{query}: {answer}");
+        let codes: Vec<&str> = answer["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["code"].as_str().unwrap())
+            .collect();
+        assert!(
+            codes.contains(&subject.code.as_str()),
+            "{query} did not find {}: {answer}",
+            subject.code
+        );
+        let hit = answer["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["code"] == subject.code.as_str())
+            .unwrap();
+        assert_eq!(hit["name"], subject.name.as_str());
+    }
+    for bad in ["", "华", &"长".repeat(101)] {
+        let (status, answer) = get_json(
+            &server,
+            &format!("/api/v1/subjects?q={}", encode(bad)),
+            None,
+        );
+        assert_eq!(status, 400, "{bad}: {answer}");
+        assert_eq!(answer["error"]["code"], "bad_query");
+        assert!(answer["error"]["message_zh"].as_str().is_some());
+    }
+    let (status, answer) = get_json(&server, "/api/v1/subjects", None);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (400, Some("bad_request"))
+    );
+}
+
+#[test]
+fn a_profile_is_found_by_the_uscc_or_an_old_code() {
+    let server = TestServer::start();
+    let subject = server
+        .store()
+        .subject(&server.subject_code)
+        .unwrap()
+        .unwrap();
+    for code in std::iter::once(&subject.code).chain(&subject.old_codes) {
+        let (status, profile) = get_json(&server, &format!("/api/v1/subjects/{code}"), None);
+        assert_eq!(status, 200, "{code}");
+        assert_eq!(profile["code"], subject.code.as_str());
+        assert_eq!(profile["name"], subject.name.as_str());
+    }
+    let (status, answer) = get_json(&server, "/api/v1/subjects/91350100M000100Y4X", None);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let (status, answer) = get_json(&server, "/api/v1/records/nothex", None);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (400, Some("bad_request"))
+    );
+    let path = format!("/api/v1/subjects/{}/records?from=yesterday", subject.code);
+    let (status, answer) = get_json(&server, &path, None);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (400, Some("bad_request"))
+    );
+    let path = format!("/api/v1/subjects/{}/records?item=nonsense", subject.code);
+    let (status, answer) = get_json(&server, &path, None);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (400, Some("unknown_item"))
+    );
+}
+
+#[test]
+fn records_filter_by_item_and_decision_date_and_show_their_history() {
+    let server = TestServer::start();
+    let code = &server.subject_code;
+    let (_, all) = get_json(&server, &format!("/api/v1/subjects/{code}/records"), None);
+    let records = all["records"].as_array().unwrap();
+    assert!(!records.is_empty());
+    let first = &records[0];
+    let item = first["item"].as_str().unwrap();
+    let date = first["decision_date"].as_str().unwrap();
+    let path = format!("/api/v1/subjects/{code}/records?item={item}&from={date}&to={date}");
+    let (status, filtered) = get_json(&server, &path, None);
+    assert_eq!(status, 200);
+    let filtered = filtered["records"].as_array().unwrap();
+    assert!(!filtered.is_empty());
+    assert!(
+        filtered
+            .iter()
+            .all(|r| r["item"] == item && r["decision_date"] == date)
+    );
+    let id = first["id"].as_str().unwrap();
+    let (status, record) = get_json(&server, &format!("/api/v1/records/{id}"), None);
+    assert_eq!(status, 200);
+    assert_eq!(record["history"][0]["kind"], "record_submitted");
+    assert!(
+        record["history"][0].get("actor").is_none(),
+        "the public does not see who submitted"
+    );
+    assert!(record["window"]["reason_zh"].as_str().is_some());
+    let (_, history) = get_json(&server, &format!("/api/v1/records/{id}/history"), None);
+    assert_eq!(history, record["history"]);
+}
+
+/// Every identity number in the store, unsealed: none may ever reach the public.
+fn plaintext_id_numbers(server: &TestServer, catalog: &Catalog) -> BTreeSet<String> {
+    let store = server.store();
+    let key = common::personal_key();
+    let mut numbers = BTreeSet::new();
+    let mut after = String::new();
+    loop {
+        let page = store.subjects_after(&after, 500).unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.code.clone();
+        for subject in page {
+            for stored in store.records_of(&subject.code).unwrap() {
+                let item = catalog.item(&stored.record.key.item).unwrap();
+                for (code, value) in &stored.record.fields {
+                    if item
+                        .field(code)
+                        .is_some_and(|f| f.ty == FieldType::IdNumber)
+                    {
+                        numbers.insert(key.unseal(value).unwrap());
+                    }
+                }
+            }
+        }
+    }
+    numbers
+}
+
+#[test]
+fn no_public_response_holds_an_identity_number_or_a_non_public_field() {
+    let server = TestServer::start();
+    let catalog = Catalog::embedded().unwrap();
+    let numbers = plaintext_id_numbers(&server, &catalog);
+    assert!(
+        numbers.len() > 10,
+        "the generated data fills identity numbers"
+    );
+    let hidden_fields: BTreeSet<&str> = catalog
+        .items
+        .iter()
+        .flat_map(|item| {
+            item.fields
+                .iter()
+                .filter(move |f| item.field_disclosure(f) > Disclosure::Public)
+        })
+        .map(|f| f.code.as_str())
+        .collect();
+    assert!(!hidden_fields.is_empty());
+    let store = server.store();
+    let mut bodies = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = store.subjects_after(&after, 500).unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.code.clone();
+        for subject in page {
+            let code = &subject.code;
+            bodies.push(get(&server, &format!("/api/v1/subjects/{code}"), None));
+            bodies.push(get(
+                &server,
+                &format!("/api/v1/subjects/{code}/records"),
+                None,
+            ));
+            bodies.push(get(
+                &server,
+                &format!("/api/v1/subjects?q={}", encode(&subject.name)),
+                None,
+            ));
+            for stored in store.records_of(code).unwrap() {
+                bodies.push(get(
+                    &server,
+                    &format!("/api/v1/records/{}", stored.id),
+                    None,
+                ));
+                bodies.push(get(
+                    &server,
+                    &format!("/api/v1/records/{}/history", stored.id),
+                    None,
+                ));
+            }
+        }
+    }
+    assert!(bodies.len() > 500);
+    for (status, body) in &bodies {
+        assert!(*status == 200 || *status == 404, "{status} {body}");
+        for number in &numbers {
+            assert!(
+                !body.contains(number.as_str()),
+                "an identity number reached the public: {body}"
+            );
+        }
+        for field in &hidden_fields {
+            assert!(
+                !body.contains(&format!("\"{field}\"")),
+                "non-public field {field} reached the public"
+            );
+        }
+        assert!(!body.contains("enc1:"), "a sealed value reached the public");
+    }
+}
+
+#[test]
+fn identity_numbers_are_whole_only_for_the_roles_that_need_them() {
+    let server = TestServer::start();
+    let catalog = Catalog::embedded().unwrap();
+    let numbers = plaintext_id_numbers(&server, &catalog);
+    let code = &server.subject_code;
+    let path = format!("/api/v1/subjects/{code}?purpose=test");
+    let (_, as_admin) = get(&server, &path, Some(&server.admin));
+    let (_, as_subject) = get(&server, &path, Some(&server.subject));
+    assert!(
+        as_subject.contains("********"),
+        "the subject sees its records, numbers masked"
+    );
+    assert!(
+        numbers.iter().any(|n| as_admin.contains(n.as_str())),
+        "the credit office sees them whole"
+    );
+    assert!(!numbers.iter().any(|n| as_subject.contains(n.as_str())));
+}
+
+#[test]
+fn non_public_reads_need_a_purpose_and_are_audited() {
+    let server = TestServer::start();
+    let code = &server.subject_code;
+    let (status, answer) = get_json(
+        &server,
+        &format!("/api/v1/subjects/{code}"),
+        Some(&server.admin),
+    );
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (400, Some("purpose_required"))
+    );
+    let purpose = encode("行政许可审查");
+    let (status, _) = get_json(
+        &server,
+        &format!("/api/v1/subjects/{code}?purpose={purpose}"),
+        Some(&server.department),
+    );
+    assert_eq!(status, 200);
+    let (status, _) = get_json(&server, &format!("/api/v1/subjects/{code}"), None);
+    assert_eq!(status, 200, "the public needs no purpose");
+
+    let (status, answer) = get_json(&server, "/api/v1/audit", None);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let (status, answer) = get_json(&server, "/api/v1/audit", Some(&server.department));
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let (status, entries) = get_json(
+        &server,
+        &format!("/api/v1/audit?subject={code}"),
+        Some(&server.auditor),
+    );
+    assert_eq!(status, 200);
+    let entries = entries.as_array().unwrap();
+    assert_eq!(
+        entries.len(),
+        1,
+        "only the department's read went beyond the public view: {entries:?}"
+    );
+    assert_eq!(entries[0]["role"], "department");
+    assert_eq!(entries[0]["unit"], server.department_unit.as_str());
+    assert_eq!(entries[0]["purpose"], "行政许可审查");
+    assert_eq!(entries[0]["action"], "read_profile");
+    assert!(entries[0]["key_id"].as_str().is_some());
+    let (status, export) = get(&server, "/api/v1/audit?format=jsonl", Some(&server.auditor));
+    assert_eq!(status, 200);
+    assert_eq!(export.lines().count(), 1);
+
+    let (status, answer) = get_json(&server, "/api/v1/subjects?q=test", Some("gx_not_a_key"));
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (401, Some("invalid_key"))
+    );
+}
+
+fn post_json(server: &TestServer, path: &str, key: &str, body: &Value) -> (u16, Value) {
+    let mut response = agent()
+        .post(server.url(path))
+        .header("Authorization", &format!("Bearer {key}"))
+        .send_json(body)
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_json().unwrap())
+}
+
+fn penalty_row(unit: &str, document_no: &str, name: &str, code: &str) -> Value {
+    json!({
+        "CF_XDR_MC": name, "CF_XDR_LB": "法人及非法人组织", "CF_XDR_SHXYM": code,
+        "CF_FRDB": "张三", "CF_WSH": document_no, "CF_WFXW": "未按规定公示年度报告",
+        "CF_SY": "违反《企业信息公示暂行条例》", "CF_YJ": "《企业信息公示暂行条例》第十八条",
+        "CF_CFLB": "罚款", "CF_NR": "罚款1万元", "CF_NR_FK": "1", "CF_JDRQ": "2026-11-02",
+        "CF_CFJG": "测试市场监督管理局", "CF_CFJGDM": unit, "CF_SJLY": "测试市场监督管理局", "CF_SJLYDM": unit
+    })
+}
+
+#[test]
+fn a_department_submits_its_own_records_and_gets_the_per_row_report() {
+    let server = TestServer::start();
+    let unit = server.department_unit.clone();
+    let batch = json!({
+        "item": "admin_penalty",
+        "records": [
+            penalty_row(&unit, "测罚〔2026〕1号", "福州甲乙丙科技有限公司", "91350100M000100Y43"),
+            penalty_row("11350100MB01917672", "测罚〔2026〕2号", "福州丁戊科技有限公司", "91350100M000100Y43"),
+            penalty_row(&unit, "测罚〔2026〕3号", "福州己庚科技有限公司", "91350100M000100Y44"),
+        ]
+    });
+    let (status, report) = post_json(&server, "/api/v1/records", &server.department, &batch);
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["accepted"], 1, "{report}");
+    assert_eq!(report["rejected"], 2, "{report}");
+    let codes: BTreeSet<&str> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains("foreign_source_unit"), "{report}");
+    for key in ["accepted", "rejected", "unchanged", "corrected", "problems"] {
+        assert!(report.get(key).is_some(), "{key}");
+    }
+    let (_, again) = post_json(&server, "/api/v1/records", &server.department, &batch);
+    assert_eq!(again["unchanged"], 1, "{again}");
+
+    // The event records the unit and the key.
+    let store = server.store();
+    let events = store
+        .events_after(store.counts().unwrap().events - 1, 1)
+        .unwrap();
+    assert!(
+        events[0].actor.contains(&unit) && events[0].actor.contains("key"),
+        "{}",
+        events[0].actor
+    );
+
+    let licence = json!({ "item": "admin_license", "records": [] });
+    let (status, answer) = post_json(&server, "/api/v1/records", &server.department, &licence);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let (status, answer) = post_json(
+        &server,
+        "/api/v1/records",
+        &server.department,
+        &json!({"item": 3}),
+    );
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (400, Some("bad_request"))
+    );
+
+    // Found by search shortly after: the index follows the log.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, answer) = get_json(
+            &server,
+            &format!("/api/v1/subjects?q={}", encode("甲乙丙")),
+            None,
+        );
+        if answer["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["code"] == "91350100M000100Y43")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new subject never became searchable"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_file_upload_goes_through_the_import_pipeline() {
+    let server = TestServer::start();
+    let file = server.incoming_file("admin_penalty");
+    let bytes = std::fs::read(&file).unwrap();
+    let mut response = agent()
+        .post(server.url("/api/v1/files?item=admin_penalty&filename=penalties.csv"))
+        .header("Authorization", &format!("Bearer {}", server.admin))
+        .send(&bytes[..])
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let report: Value = response.body_mut().read_json().unwrap();
+    // Everything was imported when the server started: the same file changes nothing.
+    assert_eq!(report["accepted"], 0, "{report}");
+    assert!(report["unchanged"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(report["files"], json!(["penalties.csv"]));
+    assert!(
+        report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["file"] == "penalties.csv")
+    );
+
+    let mut response = agent()
+        .post(server.url("/api/v1/files?item=admin_penalty&filename=x.csv"))
+        .header("Authorization", &format!("Bearer {}", server.subject))
+        .send(&bytes[..])
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    let answer: Value = response.body_mut().read_json().unwrap();
+    assert_eq!(answer["error"]["code"], "forbidden");
+}
+
+#[test]
+fn anonymous_scraping_is_rate_limited_but_keys_are_not() {
+    let server = TestServer::start_with(common::Options {
+        public_requests_per_minute: 60,
+        ..common::Options::default()
+    });
+    let path = format!("/api/v1/subjects/{}", server.subject_code);
+    let statuses: Vec<u16> = (0..8).map(|_| get(&server, &path, None).0).collect();
+    assert_eq!(&statuses[..5], &[200; 5], "a burst of normal use passes");
+    assert!(statuses[5..].contains(&429), "{statuses:?}");
+    let (status, answer) = get_json(&server, &path, None);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (429, Some("rate_limited"))
+    );
+    let keyed = format!("{path}?purpose=test");
+    assert_eq!(get(&server, &keyed, Some(&server.admin)).0, 200);
+    assert_eq!(
+        get(&server, "/healthz", None).0,
+        200,
+        "probes are not limited"
+    );
+}
+
+#[test]
+fn timeliness_is_reported_per_source_unit() {
+    let server = TestServer::start();
+    let (status, report) = get_json(&server, "/api/v1/stats/timeliness", Some(&server.admin));
+    assert_eq!(status, 200);
+    assert_eq!(report["working_days_allowed"], 7);
+    let units = report["units"].as_array().unwrap();
+    assert!(!units.is_empty());
+    let total: u64 = units.iter().map(|u| u["records"].as_u64().unwrap()).sum();
+    assert_eq!(total, server.store().counts().unwrap().records);
+    assert!(units.iter().all(
+        |u| u["on_time"].as_u64().unwrap() + u["late"].as_u64().unwrap()
+            == u["records"].as_u64().unwrap()
+    ));
+    let (status, _) = get_json(&server, "/api/v1/stats/timeliness", None);
+    assert_eq!(status, 403);
+}

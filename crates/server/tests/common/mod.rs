@@ -1,0 +1,241 @@
+//! A real server for tests: generated data imported into a data directory of its own, the
+//! search index built, keys for every role, and the app listening on a free loopback port.
+
+#![allow(dead_code)] // Each test file uses the part it needs.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use gongxin_codes::Whitelist;
+use gongxin_core::access::Principal;
+use gongxin_core::calendar::WorkCalendar;
+use gongxin_core::catalog::Catalog;
+use gongxin_core::personal::PersonalDataKey;
+use gongxin_core::publication::PublicationRules;
+use gongxin_ingest::generate::{GenerateOptions, generate};
+use gongxin_ingest::import::{ImportOptions, Silent, import_files};
+use gongxin_search::SearchIndex;
+use gongxin_server::config::ServerConfig;
+use gongxin_server::{AppState, BoxedStore, Platform, StoreFactory, create_key, indexer};
+use gongxin_store::{SqliteStore, Store};
+use tempfile::TempDir;
+
+pub const AT_US: i64 = 1_763_000_000_000_000;
+
+/// The unit that submits the generated penalties' first rows, for department keys.
+pub struct TestServer {
+    pub base: String,
+    pub address: SocketAddr,
+    pub data_dir: PathBuf,
+    pub incoming: PathBuf,
+    pub admin: String,
+    pub auditor: String,
+    /// A department key for `department_unit`, allowed to submit penalties.
+    pub department: String,
+    pub department_unit: String,
+    /// A subject key for `subject_code`.
+    pub subject: String,
+    pub subject_code: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: TempDir,
+}
+
+pub struct Options {
+    pub subjects: usize,
+    pub records: usize,
+    pub public_requests_per_minute: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            subjects: 60,
+            records: 600,
+            public_requests_per_minute: 0,
+        }
+    }
+}
+
+pub fn personal_key() -> PersonalDataKey {
+    PersonalDataKey::from_master(&[42; 32])
+}
+
+impl TestServer {
+    pub fn start() -> Self {
+        Self::start_with(Options::default())
+    }
+
+    pub fn start_with(options: Options) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let data_dir = dir.path().join("data");
+        let incoming = dir.path().join("incoming");
+        let catalog = Catalog::embedded().expect("the embedded catalog");
+        let whitelist = Whitelist::new();
+        let key = personal_key();
+        let files = generate(
+            &catalog,
+            &GenerateOptions {
+                subjects: options.subjects,
+                records: options.records,
+                seed: 7,
+                items: Vec::new(),
+                bad_per_mille: 10,
+            },
+            &incoming,
+            &mut |_| {},
+        )
+        .expect("generated files");
+        let mut store = SqliteStore::open_in_dir(&data_dir).expect("a store");
+        for file in &files {
+            let item = catalog
+                .item(&file.item)
+                .expect("generated items are in the catalog");
+            let options = ImportOptions {
+                item,
+                catalog_version: &catalog.version,
+                whitelist: &whitelist,
+                personal_key: &key,
+                submitting_unit: None,
+                actor: "test",
+                batch_rows: 10_000,
+                max_problems: 1_000,
+            };
+            import_files(
+                &mut store,
+                &[file.path.as_path()],
+                &options,
+                &|| AT_US,
+                &mut Silent,
+            )
+            .expect("the generated files import");
+        }
+        let search = SearchIndex::open(indexer::index_dir(&data_dir)).expect("a search index");
+        indexer::rebuild(&catalog, &store, &search, &data_dir, &mut |_| {}).expect("indexed");
+
+        let first = store.events_after(0, 1).unwrap().remove(0);
+        let subject_code = store.subject(&first.subject).unwrap().unwrap().code;
+        let department_unit = store
+            .records_of(&subject_code)
+            .unwrap()
+            .into_iter()
+            .find(|r| r.record.key.item == "admin_penalty")
+            .map(|r| r.record.key.source_unit)
+            .unwrap_or_else(|| "11350100MB01917672".to_owned());
+        let mut secret = |principal: Principal| {
+            create_key(&mut store, "test", principal, "test", AT_US)
+                .expect("a key")
+                .secret
+        };
+        let admin = secret(Principal::Admin);
+        let auditor = secret(Principal::Auditor);
+        let department = secret(Principal::Department {
+            unit: department_unit.clone(),
+            items: vec!["admin_penalty".to_owned()],
+        });
+        let subject = secret(Principal::Subject {
+            code: subject_code.clone(),
+        });
+        drop(store);
+
+        let factory_dir = data_dir.clone();
+        let open_store: StoreFactory = Arc::new(move || {
+            SqliteStore::open_in_dir(&factory_dir).map(|s| Box::new(s) as BoxedStore)
+        });
+        let platform = Platform {
+            data_dir: data_dir.clone(),
+            catalog,
+            rules: PublicationRules::default_rules().clone(),
+            calendar: WorkCalendar::embedded(),
+            whitelist,
+            personal_key: key,
+            search,
+            open_store,
+        };
+        let config = ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            public_requests_per_minute: options.public_requests_per_minute,
+            public_burst: 5,
+            index_interval_ms: 50,
+            ..ServerConfig::default()
+        };
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+                ready_tx.send(listener.local_addr().unwrap()).unwrap();
+                let state = AppState::new(platform, config).expect("the app state");
+                gongxin_server::serve(listener, state, async {
+                    let _ = shutdown_rx.await;
+                })
+                .await
+                .expect("the server runs");
+            });
+        });
+        let address = ready_rx.recv().expect("the server listens");
+        TestServer {
+            base: format!("http://{address}"),
+            address,
+            data_dir,
+            incoming,
+            admin,
+            auditor,
+            department,
+            department_unit,
+            subject,
+            subject_code,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A store connection to the server's data directory, for checking what it wrote.
+    pub fn store(&self) -> SqliteStore {
+        SqliteStore::open_in_dir(&self.data_dir).expect("the store opens")
+    }
+
+    pub fn incoming_file(&self, item: &str) -> PathBuf {
+        find_file(&self.incoming, item)
+    }
+}
+
+fn find_file(dir: &Path, item: &str) -> PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_stem().is_some_and(|s| s == item) && p.extension().is_some_and(|e| e != "json")
+        })
+        .unwrap_or_else(|| panic!("no generated file for {item}"))
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A blocking HTTP agent that returns 4xx/5xx responses instead of errors.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
