@@ -28,6 +28,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 
+pub use api::subjects::{Profile, build_profile};
+pub use api::today;
 pub use auth::{NewKey, create_key};
 pub use error::{ApiError, ErrorCode};
 pub use state::{AppState, BoxedStore, Platform, StoreFactory};

@@ -23,6 +23,10 @@ pub enum BenchCommand {
     /// with a plain SQLite bulk insert of the same rows (WAL, synchronous=NORMAL, 100k rows per
     /// transaction, no index): the ceiling of what SQLite itself does here.
     Ingest(IngestArgs),
+    /// Profile lookup and name search over a large data set (default 1,000,000 subjects and
+    /// 5,000,000 records), in process and over HTTP under concurrent load, against a trivial
+    /// JSON endpoint of the same server.
+    Serve(crate::commands::bench_serve::ServeBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -39,7 +43,10 @@ pub struct IngestArgs {
 }
 
 pub fn run(command: BenchCommand) -> Result<ExitCode> {
-    let BenchCommand::Ingest(args) = command;
+    let args = match command {
+        BenchCommand::Ingest(args) => args,
+        BenchCommand::Serve(args) => return crate::commands::bench_serve::run(args),
+    };
     let catalog = args.rules.catalog()?;
     let whitelist = args.rules.whitelist()?;
     let dir = args

@@ -1,5 +1,5 @@
-//! `gongxin demo`: the whole pipeline on generated data — generate, import, verify — in a
-//! fresh data directory, then a look at what is held.
+//! `gongxin demo`: the whole platform on generated data — generate, import, verify, index —
+//! in a fresh data directory, with a key for every role, then the server and portal.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,11 +8,13 @@ use anyhow::{Context, Result};
 use clap::Args;
 use gongxin_ingest::generate::GenerateOptions;
 use gongxin_ingest::import::{DEFAULT_BATCH_ROWS, DEFAULT_MAX_PROBLEMS, ImportOptions};
+use gongxin_core::access::Principal;
+use gongxin_server::config::ServerConfig;
 use gongxin_store::{Store, Verification};
 
 use crate::commands::generate::generate_with_progress;
 use crate::commands::import::{import_with_progress, print_summary, write_report};
-use crate::config::{KeyArgs, RuleArgs};
+use crate::config::{DataArgs, KeyArgs, RuleArgs, now_us};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -29,6 +31,12 @@ pub struct DemoArgs {
     rules: RuleArgs,
     #[command(flatten)]
     key: KeyArgs,
+    /// Where the server listens.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Prepare the data and keys, then stop instead of serving.
+    #[arg(long)]
+    no_serve: bool,
 }
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
@@ -94,16 +102,71 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
-    if let Some(event) = store.events_after(0, 1)?.first() {
-        let dir = data_dir.display();
-        println!("\n试试 / try:");
-        println!("  gongxin subject --data-dir {dir} {}", event.subject);
-        println!("  gongxin verify --data-dir {dir}");
-        println!(
-            "  gongxin import --data-dir {dir} --item admin_penalty {}/admin_penalty.csv   # again: all unchanged",
-            incoming.display()
-        );
-        println!("  problem reports: {}/*.report.json", incoming.display());
+    let data = DataArgs {
+        data_dir: data_dir.clone(),
+        rules: args.rules.clone(),
+        key: args.key.clone(),
+    };
+    let platform = data.platform()?;
+    let indexed = gongxin_server::indexer::rebuild(
+        &platform.catalog,
+        &store,
+        &platform.search,
+        &data_dir,
+        &mut |_| {},
+    )
+    .context("building the search index")?;
+    println!("搜索索引 / search index: {indexed} subjects");
+    let Some(sample) = store.events_after(0, 1)?.pop() else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let subject = store.subject(&sample.subject)?.map_or(sample.subject, |s| s.code);
+    let unit = store
+        .records_of(&subject)?
+        .into_iter()
+        .find(|r| r.record.key.item == "admin_penalty")
+        .map(|r| r.record.key.source_unit);
+    let mut roles = vec![
+        ("credit office 信用办", Principal::Admin),
+        ("auditor 审计员", Principal::Auditor),
+        (
+            "subject 市场主体",
+            Principal::Subject {
+                code: subject.clone(),
+            },
+        ),
+    ];
+    if let Some(unit) = unit {
+        roles.push((
+            "department 部门",
+            Principal::Department {
+                unit,
+                items: vec!["admin_penalty".to_owned()],
+            },
+        ));
     }
+    println!("\n演示密钥 / demo keys (Authorization: Bearer …):");
+    for (name, principal) in roles {
+        let created = gongxin_server::create_key(&mut store, name, principal, "demo", now_us())?;
+        println!("  {name:<20} {}", created.secret);
+    }
+    drop(store);
+    let base = format!("http://{}", args.listen);
+    println!("\n试试 / try:");
+    println!("  {base}/                                  门户 / portal");
+    println!("  {base}/entity/{subject}");
+    println!("  {base}/api/v1/subjects?q=有限公司");
+    println!("  {base}/api/docs                          API");
+    println!("  gongxin subject --data-dir {} {subject}", data_dir.display());
+    println!("  problem reports: {}/*.report.json", incoming.display());
+    if args.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = ServerConfig {
+        listen: args.listen,
+        ..ServerConfig::load(None, |name| std::env::var(name).ok())?
+    };
+    crate::commands::serve::init_logging(config.log_json);
+    crate::commands::serve::serve(platform, config)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,13 +3,15 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use gongxin_core::access::Principal;
+use chrono::NaiveDate;
 use gongxin_search::SearchQuery;
+use gongxin_store::Store;
 use serde::{Deserialize, Serialize};
 
 use super::{PurposeParam, audit_entry, record_audit, today};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, QueryParams};
-use crate::state::AppState;
+use crate::state::{AppState, Platform};
 use crate::view::{RecordGroup, SubjectView, group_by_category, record_views, subject_view};
 
 #[derive(Debug, Deserialize)]
@@ -107,7 +109,31 @@ pub struct Profile {
     pub groups: Vec<RecordGroup>,
 }
 
-/// Looks up a subject by any of its codes and builds what `caller` may see of it.
+/// The profile of the subject with `code` (any of its codes) as `principal` may see it, and
+/// whether it holds more than the public view: the work of the profile endpoint, without
+/// HTTP, for the portal and the benchmarks.
+pub fn build_profile(
+    platform: &Platform,
+    store: &dyn Store,
+    principal: &Principal,
+    code: &str,
+    today: NaiveDate,
+) -> Result<(Profile, bool), ApiError> {
+    let Some(subject) = store.subject(code)? else {
+        return Err(not_found_subject(code));
+    };
+    let stored = store.records_of(&subject.code)?;
+    let views = record_views(platform, principal, &subject.code, &stored, today);
+    let beyond_public = views.iter().any(|v| v.beyond_public);
+    let profile = Profile {
+        subject: subject_view(&subject),
+        groups: group_by_category(&platform.catalog, views),
+    };
+    Ok((profile, beyond_public))
+}
+
+/// Looks up a subject by any of its codes and builds what `caller` may see of it, auditing
+/// reads beyond the public view.
 pub async fn load_profile(
     state: &AppState,
     caller: &Caller,
@@ -117,30 +143,10 @@ pub async fn load_profile(
     let code = gongxin_codes::normalise(code);
     let principal = caller.principal.clone();
     let (profile, beyond_public) = state
-        .read(move |state, store| {
-            let Some(subject) = store.subject(&code)? else {
-                return Err(not_found_subject(&code));
-            };
-            let stored = store.records_of(&subject.code)?;
-            let views = record_views(&state.platform, &principal, &subject.code, &stored, today());
-            let beyond_public = views.iter().any(|v| v.beyond_public);
-            Ok((
-                Profile {
-                    subject: subject_view(&subject),
-                    groups: group_by_category(&state.platform.catalog, views),
-                },
-                beyond_public,
-            ))
-        })
+        .read(move |state, store| build_profile(&state.platform, store, &principal, &code, today()))
         .await?;
     if beyond_public {
-        let entry = audit_entry(
-            caller,
-            "read_profile",
-            Some(&profile.subject.code),
-            None,
-            purpose,
-        );
+        let entry = audit_entry(caller, "read_profile", Some(&profile.subject.code), None, purpose);
         record_audit(state, entry).await?;
     }
     Ok(profile)

@@ -1,0 +1,308 @@
+//! `gongxin bench serve`: profile lookup and name search over a large data set, in process
+//! and over HTTP under concurrent load, against a trivial JSON endpoint of the same server
+//! measured in the same run.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use gongxin_core::access::Principal;
+use gongxin_ingest::generate::GenerateOptions;
+use gongxin_ingest::import::{
+    DEFAULT_BATCH_ROWS, DEFAULT_MAX_PROBLEMS, ImportOptions, Silent, import_files,
+};
+use gongxin_search::SearchQuery;
+use gongxin_server::config::ServerConfig;
+use gongxin_server::{AppState, Platform, build_profile, today};
+use gongxin_store::{SqliteStore, Store};
+
+use crate::commands::generate::generate_with_progress;
+use crate::config::{DataArgs, KeyArgs, RuleArgs, now_us};
+use crate::progress;
+
+#[derive(Debug, Args)]
+pub struct ServeBenchArgs {
+    #[arg(long, default_value_t = 1_000_000)]
+    subjects: usize,
+    #[arg(long, default_value_t = 5_000_000)]
+    records: usize,
+    /// Working directory; a data set already there with enough records is reused.
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// Subjects and name fragments sampled for the measurements.
+    #[arg(long, default_value_t = 2_000)]
+    samples: usize,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Seconds of load per endpoint.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    #[command(flatten)]
+    rules: RuleArgs,
+}
+
+pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
+    let data = DataArgs {
+        data_dir: args.dir.join("data"),
+        rules: args.rules.clone(),
+        key: KeyArgs::default(),
+    };
+    prepare(&args, &data)?;
+    let platform = data.platform()?;
+    let store = data.open_store()?;
+    let counts = store.counts()?;
+    println!(
+        "data: {} subjects, {} records, {} indexed subjects",
+        counts.subjects,
+        counts.records,
+        platform.search.num_subjects()
+    );
+    let (codes, fragments) = sample(&store, args.samples)?;
+
+    let profile = time_each(&codes, |code| {
+        build_profile(&platform, &store, &Principal::Public, code, today())
+            .map(drop)
+            .map_err(|e| anyhow::anyhow!("{:?}", e.code()))
+    })?;
+    let search = time_each(&fragments, |text| {
+        platform
+            .search
+            .search(&SearchQuery::new(text.as_str()))
+            .map(drop)
+            .context("search")
+    })?;
+    println!("\n| in process | n | p50 | p99 |\n| --- | ---: | ---: | ---: |");
+    println!("{}", profile.latency_row("profile lookup by USCC"));
+    println!("{}", search.latency_row("name search (2–4 character fragment)"));
+    drop(store);
+
+    let config = ServerConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        public_requests_per_minute: 0,
+        ..ServerConfig::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind(config.listen))?;
+    let address = listener.local_addr()?;
+    let state = AppState::new(platform, config)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = runtime.spawn(gongxin_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let base = format!("http://{address}");
+    let encode = |text: &str| -> String {
+        text.bytes().map(|b| format!("%{b:02X}")).collect()
+    };
+    let trivial = vec![format!("{base}/healthz")];
+    let profiles: Vec<String> = codes.iter().map(|c| format!("{base}/api/v1/subjects/{c}")).collect();
+    let searches: Vec<String> = fragments
+        .iter()
+        .map(|f| format!("{base}/api/v1/subjects?q={}", encode(f)))
+        .collect();
+    let duration = Duration::from_secs(args.seconds);
+    let load_trivial = load(&trivial, args.concurrency, duration)?;
+    let load_profile = load(&profiles, args.concurrency, duration)?;
+    let load_search = load(&searches, args.concurrency, duration)?;
+    println!(
+        "\n| over HTTP, {} clients, {} s each | requests | req/s | p50 | p99 |\n| --- | ---: | ---: | ---: | ---: |",
+        args.concurrency, args.seconds
+    );
+    println!("{}", load_trivial.load_row("GET /healthz (trivial JSON)"));
+    println!("{}", load_profile.latency_row("GET /api/v1/subjects/{code}"));
+    println!("{}", load_search.latency_row("GET /api/v1/subjects?q="));
+    println!(
+        "\nprofile / trivial throughput = {:.2}; search / trivial = {:.2}",
+        load_profile.per_second() / load_trivial.per_second(),
+        load_search.per_second() / load_trivial.per_second()
+    );
+    let _ = stop.send(());
+    runtime.block_on(server)??;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Generates and imports the data set unless the directory already holds one, then builds
+/// the search index.
+fn prepare(args: &ServeBenchArgs, data: &DataArgs) -> Result<()> {
+    let mut store = data.open_store()?;
+    if store.counts()?.records >= args.records as u64 * 9 / 10 {
+        return Ok(());
+    }
+    if store.counts()?.records > 0 {
+        bail!("{} holds a different data set; use an empty directory", data.data_dir.display());
+    }
+    let catalog = data.rules.catalog()?;
+    let whitelist = data.rules.whitelist()?;
+    let personal_key = data.personal_key()?;
+    let options = GenerateOptions {
+        subjects: args.subjects,
+        records: args.records,
+        seed: 3,
+        items: Vec::new(),
+        bad_per_mille: 0,
+    };
+    let files = generate_with_progress(&catalog, &options, &args.dir.join("input"))?;
+    for file in &files {
+        let item = catalog.item(&file.item).context("generated item")?;
+        let started = Instant::now();
+        let report = import_files(
+            &mut store,
+            &[file.path.as_path()],
+            &ImportOptions {
+                item,
+                catalog_version: &catalog.version,
+                whitelist: &whitelist,
+                personal_key: &personal_key,
+                submitting_unit: None,
+                actor: "bench",
+                batch_rows: DEFAULT_BATCH_ROWS,
+                max_problems: DEFAULT_MAX_PROBLEMS,
+            },
+            &now_us,
+            &mut Silent,
+        )?;
+        eprintln!(
+            "imported {}: {} rows in {:.1} s",
+            item.id,
+            report.rows,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let platform = data.platform()?;
+    let bar = progress::bar(Some(store.counts()?.subjects), "索引 / indexing", false);
+    gongxin_server::indexer::rebuild(
+        &platform.catalog,
+        &store,
+        &platform.search,
+        &data.data_dir,
+        &mut |done| bar.set_position(done),
+    )?;
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// Subjects spread evenly over the event log, and fragments of their names.
+fn sample(store: &SqliteStore, n: usize) -> Result<(Vec<String>, Vec<String>)> {
+    let events = store.counts()?.events;
+    let step = (events / n.max(1) as u64).max(1);
+    let mut codes = Vec::with_capacity(n);
+    let mut fragments = Vec::with_capacity(n);
+    for i in 0..n as u64 {
+        let Some(event) = store.events_after(i * step, 1)?.pop() else {
+            break;
+        };
+        let Some(subject) = store.subject(&event.subject)? else {
+            continue;
+        };
+        let chars: Vec<char> = subject.name.chars().collect();
+        // A fragment from the middle, 2 to 4 characters, as people type part of a name.
+        let len = 2 + (i as usize % 3);
+        let start = (chars.len().saturating_sub(len)) / 2;
+        fragments.push(chars[start..(start + len).min(chars.len())].iter().collect());
+        codes.push(subject.code);
+    }
+    Ok((codes, fragments))
+}
+
+/// Latencies of a set of operations.
+struct Timings {
+    micros: Vec<u64>,
+    elapsed: Duration,
+}
+
+impl Timings {
+    fn new(mut micros: Vec<u64>, elapsed: Duration) -> Self {
+        micros.sort_unstable();
+        Self { micros, elapsed }
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        if self.micros.is_empty() {
+            return 0.0;
+        }
+        let index = ((self.micros.len() as f64 * p).ceil() as usize).clamp(1, self.micros.len());
+        self.micros[index - 1] as f64 / 1000.0
+    }
+
+    fn per_second(&self) -> f64 {
+        self.micros.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn latency_row(&self, what: &str) -> String {
+        format!(
+            "| {what} | {} | {:.3} ms | {:.3} ms |",
+            self.micros.len(),
+            self.percentile(0.5),
+            self.percentile(0.99)
+        )
+    }
+
+    fn load_row(&self, what: &str) -> String {
+        format!(
+            "| {what} | {} | {:.0} | {:.2} ms | {:.2} ms |",
+            self.micros.len(),
+            self.per_second(),
+            self.percentile(0.5),
+            self.percentile(0.99)
+        )
+    }
+}
+
+fn time_each<T>(inputs: &[T], mut work: impl FnMut(&T) -> Result<()>) -> Result<Timings> {
+    // One pass to warm caches, one measured.
+    for input in inputs {
+        work(input)?;
+    }
+    let started = Instant::now();
+    let mut micros = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let t = Instant::now();
+        work(input)?;
+        micros.push(t.elapsed().as_micros() as u64);
+    }
+    Ok(Timings::new(micros, started.elapsed()))
+}
+
+/// `concurrency` clients requesting `urls` round-robin for `duration`; every answer must be
+/// 200, so that errors cannot pass for speed.
+fn load(urls: &[String], concurrency: usize, duration: Duration) -> Result<Timings> {
+    let started = Instant::now();
+    let results: Vec<Result<Vec<u64>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..concurrency)
+            .map(|client| {
+                scope.spawn(move || -> Result<Vec<u64>> {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .build()
+                        .into();
+                    let mut micros = Vec::new();
+                    let mut i = client;
+                    while started.elapsed() < duration {
+                        let url = &urls[i % urls.len()];
+                        i += concurrency;
+                        let t = Instant::now();
+                        let mut response = agent.get(url).call()?;
+                        let _ = response.body_mut().read_to_vec()?;
+                        if response.status() != 200 {
+                            bail!("{url} answered {}", response.status());
+                        }
+                        micros.push(t.elapsed().as_micros() as u64);
+                    }
+                    Ok(micros)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("client thread")).collect()
+    });
+    let elapsed = started.elapsed();
+    let mut all = Vec::new();
+    for result in results {
+        all.extend(result?);
+    }
+    Ok(Timings::new(all, elapsed))
+}
