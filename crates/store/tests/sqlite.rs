@@ -6,7 +6,7 @@ mod conformance;
 use std::path::{Path, PathBuf};
 
 use conformance::Harness;
-use conformance::fixtures::penalty_for;
+use conformance::fixtures::{penalty_for, uscc};
 use gongxin_core::event::ChainError;
 use gongxin_core::record::Record;
 use gongxin_store::{Actor, SqliteStore, Store, StoreError, Verification};
@@ -170,6 +170,33 @@ fn the_store_refuses_to_append_to_a_log_cut_behind_its_back() {
         matches!(result, Err(StoreError::Corrupt(ref m)) if m.contains("event 5")),
         "{result:?}"
     );
+}
+
+/// A store remembers what it learned about subjects between its batches; a batch another
+/// writer committed in between must make it look again, or it would miss a rename.
+#[test]
+fn a_second_writer_between_batches_is_seen() {
+    let mut harness = Sqlite::new();
+    let mut first = harness.create();
+    let mut second = SqliteStore::open(&harness.file()).unwrap();
+    let named = |name: &str, document_no: &str| {
+        let mut record = penalty_for(1, document_no);
+        record.subject_name = name.to_owned();
+        record
+    };
+    first
+        .apply_records(&[named("甲公司", "厦市监罚〔2024〕1号")], &ACTOR)
+        .unwrap();
+    second
+        .apply_records(&[named("乙公司", "厦市监罚〔2024〕2号")], &ACTOR)
+        .unwrap();
+    first
+        .apply_records(&[named("甲公司", "厦市监罚〔2024〕3号")], &ACTOR)
+        .unwrap();
+    let subject = first.subject(uscc(1).as_str()).unwrap().unwrap();
+    assert_eq!(subject.name, "甲公司");
+    assert_eq!(subject.names, ["甲公司", "乙公司"]);
+    assert!(matches!(verify(&first), Verification::Intact { .. }));
 }
 
 fn schema_version(path: &Path) -> i64 {

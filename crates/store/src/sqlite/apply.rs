@@ -2,11 +2,12 @@
 //! transaction.
 //!
 //! Costs are per record, so the loop avoids everything it can: statements are prepared once
-//! per connection, a subject is looked up once per transaction, ids and hashes are bound as
-//! bytes, and the projections are written as the events are, so that a record repeated within
-//! the transaction simply finds the row its earlier occurrence wrote. What does not need the
-//! database — ids, content hashes, payloads and their digests — arrives computed in
-//! [`PreparedRecord`]s, made on the caller's other thread.
+//! per connection, a subject and an old code are looked up once while no other writer
+//! intervenes (see [`KnownSubjects`]), ids and hashes are bound as bytes, and the projections
+//! are written as the events are, so that a record repeated within the transaction simply
+//! finds the row its earlier occurrence wrote. What does not need the database — ids, content
+//! hashes, payloads and their digests — arrives computed in [`PreparedRecord`]s, made on the
+//! caller's other thread.
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,9 +21,31 @@ use super::read::{self, column, corrupt};
 use super::{ChainHead, db};
 use crate::{Actor, StoreError};
 
+/// What the writer has learned about the subject projections (`subjects`, `subject_codes`)
+/// as they stand after the last batch this store committed.
+///
+/// Every subject of a batch used to cost a look-up and every old code an insert, once per
+/// batch: with 100,000 subjects spread over 100,000-row batches that is two searches of a
+/// random-key index per row on top of the record's own. The projections change only together
+/// with the log, so while the chain head is the one this store committed, nobody else has
+/// touched them and what was learned still holds; a moved head means another writer, and the
+/// knowledge is dropped.
+#[derive(Debug, Default)]
+pub(super) struct KnownSubjects {
+    /// Subjects with their current name.
+    names: HashMap<SubjectId, String>,
+    /// Old codes that have their row in `subject_codes`.
+    old_codes: HashSet<SubjectId>,
+}
+
+/// Subjects remembered at most; past this the knowledge is dropped and learned again, so that
+/// a long-running writer's memory stays bounded (~100 bytes a subject).
+const KNOWN_SUBJECTS_LIMIT: usize = 1_000_000;
+
 pub(super) fn apply(
     conn: &mut Connection,
     cached: &mut ChainHead,
+    known: &mut KnownSubjects,
     records: &mut dyn Iterator<Item = PreparedRecord>,
     actor: &Actor<'_>,
 ) -> Result<Vec<Change>, StoreError> {
@@ -32,15 +55,25 @@ pub(super) fn apply(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db("starting a batch"))?;
     check_cached_head(&tx, *cached)?;
-    let mut batch = Batch::new(&tx, read::chain_head(&tx)?, actor)?;
+    let head = read::chain_head(&tx)?;
+    // Taken out whatever happens: a failed batch must not leave behind what it learned from
+    // rows it rolled back.
+    let mut learned = std::mem::take(known);
+    if head != *cached {
+        learned = KnownSubjects::default();
+    }
+    let mut batch = Batch::new(&tx, head, learned, actor)?;
     let changes = records
         .map(|record| batch.apply(&record))
         .collect::<Result<Vec<_>, _>>()?;
-    let head = batch.head;
-    drop(batch);
+    // The batch's statements borrow the transaction: they go before it commits.
+    let (head, learned) = batch.finish();
     tx.commit().map_err(db("committing a batch"))?;
     // Only now: a failed batch (dropped transaction, rolled back) leaves the cache as it was.
     *cached = head;
+    if learned.names.len() <= KNOWN_SUBJECTS_LIMIT {
+        *known = learned;
+    }
     Ok(changes)
 }
 
@@ -91,14 +124,16 @@ struct Batch<'t> {
     rename_subject: CachedStatement<'t>,
     insert_name: CachedStatement<'t>,
     insert_old_code: CachedStatement<'t>,
-    /// Subjects this batch has seen, with their current name: each is read once per batch.
-    subjects: HashMap<String, String>,
-    /// Old codes this batch has mapped: each is written once per batch.
-    old_codes: HashSet<String>,
+    known: KnownSubjects,
 }
 
 impl<'t> Batch<'t> {
-    fn new(tx: &'t Connection, head: ChainHead, actor: &'t Actor<'t>) -> Result<Self, StoreError> {
+    fn new(
+        tx: &'t Connection,
+        head: ChainHead,
+        known: KnownSubjects,
+        actor: &'t Actor<'t>,
+    ) -> Result<Self, StoreError> {
         let prepare = |sql: &str| tx.prepare_cached(sql).map_err(db("preparing a batch"));
         Ok(Batch {
             head,
@@ -137,17 +172,21 @@ impl<'t> Batch<'t> {
                 "INSERT INTO subject_codes (old_code, subject) VALUES (?1, ?2) \
                  ON CONFLICT (old_code) DO NOTHING",
             )?,
-            subjects: HashMap::new(),
-            old_codes: HashSet::new(),
+            known,
         })
     }
 
+    /// The chain head reached and what was learned, releasing the statements.
+    fn finish(self) -> (ChainHead, KnownSubjects) {
+        (self.head, self.known)
+    }
+
     fn apply(&mut self, prepared: &PreparedRecord) -> Result<Change, StoreError> {
-        let record = prepared.record();
+        let key = prepared.key();
         let id = prepared.id();
         let seq = self.head.seq + 1;
-        let status = read::status_str(record.status);
-        let decision_date = record.decision_date.to_string();
+        let status = read::status_str(prepared.status());
+        let decision_date = prepared.decision_date().to_string();
         // New records are the common case of an import: claiming the id with the row of the
         // new record costs one search of the id index, where looking first and inserting
         // after costs two. Only a conflict means the record exists.
@@ -157,13 +196,13 @@ impl<'t> Batch<'t> {
                 seq,
                 &id.0[..],
                 prepared.subject(),
-                &record.key.item,
-                &record.key.source_unit,
-                &record.key.document_no,
+                &key.item,
+                &key.source_unit,
+                &key.document_no,
                 &decision_date,
                 status,
                 &prepared.content_hash().0[..],
-                &record.catalog_version,
+                prepared.catalog_version(),
                 self.actor.at_us,
             ))
             .map_err(db("writing a record"))?;
@@ -176,7 +215,7 @@ impl<'t> Batch<'t> {
         };
         let change = decide_change(
             current.map(|c| (c.content_hash, c.status)),
-            record,
+            prepared.status(),
             prepared.content_hash(),
         );
         let Some(kind) = EventKind::for_change(change) else {
@@ -206,8 +245,8 @@ impl<'t> Batch<'t> {
 
         // After the event: a new name row points at it.
         self.touch_subject(prepared, seq)?;
-        for old_code in &record.old_codes {
-            self.map_old_code(old_code.to_string(), prepared.subject())?;
+        for old_code in prepared.old_codes() {
+            self.map_old_code(old_code, prepared.subject())?;
         }
 
         if let Some(current) = current {
@@ -218,7 +257,7 @@ impl<'t> Batch<'t> {
                     &decision_date,
                     status,
                     &prepared.content_hash().0[..],
-                    &record.catalog_version,
+                    prepared.catalog_version(),
                     seq,
                 ))
                 .map_err(db("writing a record"))?;
@@ -247,23 +286,23 @@ impl<'t> Batch<'t> {
         }))
     }
 
-    /// Creates the subject on first sight (with its name and old codes) and follows renames.
-    /// Maps an old code to `subject`, once per batch: the first mapping of a code wins.
-    fn map_old_code(&mut self, old_code: String, subject: &str) -> Result<(), StoreError> {
-        if !self.old_codes.contains(&old_code) {
+    /// Maps an old code to `subject` unless it is known to be mapped: the first mapping of a
+    /// code wins.
+    fn map_old_code(&mut self, old_code: &SubjectId, subject: &str) -> Result<(), StoreError> {
+        if !self.known.old_codes.contains(old_code) {
             self.insert_old_code
                 .execute((old_code.as_str(), subject))
                 .map_err(db("mapping an old code"))?;
-            self.old_codes.insert(old_code);
+            self.known.old_codes.insert(old_code.clone());
         }
         Ok(())
     }
 
+    /// Creates the subject on first sight (with its name and old codes) and follows renames.
     fn touch_subject(&mut self, prepared: &PreparedRecord, seq: i64) -> Result<(), StoreError> {
-        let record = prepared.record();
         let code = prepared.subject();
-        let name = record.subject_name.as_str();
-        let stored = match self.subjects.get(code) {
+        let name = prepared.subject_name();
+        let stored = match self.known.names.get(prepared.subject_id()) {
             Some(current) if current == name => return Ok(()),
             Some(current) => Some(current.clone()),
             None => self
@@ -282,10 +321,10 @@ impl<'t> Batch<'t> {
                     .map_err(db("inserting a subject name"))?;
                 // A USCC embeds the organisation code the entity had before 2015; records
                 // filed under that code belong to it.
-                if let SubjectId::Uscc(uscc) = &record.subject
+                if let SubjectId::Uscc(uscc) = prepared.subject_id()
                     && let Ok(org_code) = uscc.parsed_org_code()
                 {
-                    self.map_old_code(org_code.to_string(), code)?;
+                    self.map_old_code(&SubjectId::OrgCode(org_code), code)?;
                 }
             }
             Some(stored) if stored != name => {
@@ -298,7 +337,9 @@ impl<'t> Batch<'t> {
             }
             Some(_) => {}
         }
-        self.subjects.insert(code.to_owned(), name.to_owned());
+        self.known
+            .names
+            .insert(prepared.subject_id().clone(), name.to_owned());
         Ok(())
     }
 }

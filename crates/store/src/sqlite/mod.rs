@@ -39,6 +39,9 @@ pub struct SqliteStore {
     /// head behind our back (a restored backup, a hand edit), which must stop writing rather
     /// than fork the chain.
     head: ChainHead,
+    /// What the last batches learned about the subject projections, for as long as `head`
+    /// shows that no other writer came in between.
+    known: apply::KnownSubjects,
 }
 
 /// The position and hash of the last event: what the next event links to.
@@ -70,7 +73,11 @@ impl SqliteStore {
         configure(&conn)?;
         migrate::migrate(&mut conn)?;
         let head = read::chain_head(&conn)?;
-        Ok(SqliteStore { conn, head })
+        Ok(SqliteStore {
+            conn,
+            head,
+            known: apply::KnownSubjects::default(),
+        })
     }
 
     /// Opens `data_dir/gongxin.sqlite`, creating the directory if needed.
@@ -150,7 +157,13 @@ impl Store for SqliteStore {
         records: &mut dyn Iterator<Item = PreparedRecord>,
         actor: &Actor<'_>,
     ) -> Result<Vec<Change>, StoreError> {
-        apply::apply(&mut self.conn, &mut self.head, records, actor)
+        apply::apply(
+            &mut self.conn,
+            &mut self.head,
+            &mut self.known,
+            records,
+            actor,
+        )
     }
 
     fn subject(&self, code: &str) -> Result<Option<Subject>, StoreError> {
