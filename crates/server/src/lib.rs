@@ -13,6 +13,7 @@ pub mod indexer;
 mod limit;
 mod meta;
 mod metrics;
+mod portal;
 mod state;
 mod view;
 
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(meta::openapi))
         .route("/api/docs", get(meta::docs))
         .nest("/api/v1", api::router())
+        .merge(portal::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

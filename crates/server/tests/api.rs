@@ -5,7 +5,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{TestServer, agent};
+use common::{TestServer, agent, encode};
 use gongxin_core::catalog::{Catalog, Disclosure, FieldType};
 use gongxin_store::Store;
 use serde_json::{Value, json};
@@ -24,15 +24,6 @@ fn get_json(server: &TestServer, path: &str, key: Option<&str>) -> (u16, Value) 
     let (status, body) = get(server, path, key);
     let value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
     (status, value)
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[test]

@@ -16,7 +16,7 @@ use gongxin_ingest::import::{
 };
 use gongxin_search::SearchQuery;
 use gongxin_server::config::ServerConfig;
-use gongxin_server::{AppState, Platform, build_profile, today};
+use gongxin_server::{AppState, build_profile, today};
 use gongxin_store::{SqliteStore, Store};
 
 use crate::commands::generate::generate_with_progress;
@@ -77,7 +77,10 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
     })?;
     println!("\n| in process | n | p50 | p99 |\n| --- | ---: | ---: | ---: |");
     println!("{}", profile.latency_row("profile lookup by USCC"));
-    println!("{}", search.latency_row("name search (2–4 character fragment)"));
+    println!(
+        "{}",
+        search.latency_row("name search (2–4 character fragment)")
+    );
     drop(store);
 
     let config = ServerConfig {
@@ -96,11 +99,12 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
         let _ = stopped.await;
     }));
     let base = format!("http://{address}");
-    let encode = |text: &str| -> String {
-        text.bytes().map(|b| format!("%{b:02X}")).collect()
-    };
+    let encode = |text: &str| -> String { text.bytes().map(|b| format!("%{b:02X}")).collect() };
     let trivial = vec![format!("{base}/healthz")];
-    let profiles: Vec<String> = codes.iter().map(|c| format!("{base}/api/v1/subjects/{c}")).collect();
+    let profiles: Vec<String> = codes
+        .iter()
+        .map(|c| format!("{base}/api/v1/subjects/{c}"))
+        .collect();
     let searches: Vec<String> = fragments
         .iter()
         .map(|f| format!("{base}/api/v1/subjects?q={}", encode(f)))
@@ -114,7 +118,10 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
         args.concurrency, args.seconds
     );
     println!("{}", load_trivial.load_row("GET /healthz (trivial JSON)"));
-    println!("{}", load_profile.latency_row("GET /api/v1/subjects/{code}"));
+    println!(
+        "{}",
+        load_profile.latency_row("GET /api/v1/subjects/{code}")
+    );
     println!("{}", load_search.latency_row("GET /api/v1/subjects?q="));
     println!(
         "\nprofile / trivial throughput = {:.2}; search / trivial = {:.2}",
@@ -134,7 +141,10 @@ fn prepare(args: &ServeBenchArgs, data: &DataArgs) -> Result<()> {
         return Ok(());
     }
     if store.counts()?.records > 0 {
-        bail!("{} holds a different data set; use an empty directory", data.data_dir.display());
+        bail!(
+            "{} holds a different data set; use an empty directory",
+            data.data_dir.display()
+        );
     }
     let catalog = data.rules.catalog()?;
     let whitelist = data.rules.whitelist()?;
@@ -203,7 +213,11 @@ fn sample(store: &SqliteStore, n: usize) -> Result<(Vec<String>, Vec<String>)> {
         // A fragment from the middle, 2 to 4 characters, as people type part of a name.
         let len = 2 + (i as usize % 3);
         let start = (chars.len().saturating_sub(len)) / 2;
-        fragments.push(chars[start..(start + len).min(chars.len())].iter().collect());
+        fragments.push(
+            chars[start..(start + len).min(chars.len())]
+                .iter()
+                .collect(),
+        );
         codes.push(subject.code);
     }
     Ok((codes, fragments))
@@ -297,7 +311,10 @@ fn load(urls: &[String], concurrency: usize, duration: Duration) -> Result<Timin
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("client thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("client thread"))
+            .collect()
     });
     let elapsed = started.elapsed();
     let mut all = Vec::new();

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use gongxin_core::access::Principal;
 use gongxin_ingest::generate::GenerateOptions;
 use gongxin_ingest::import::{DEFAULT_BATCH_ROWS, DEFAULT_MAX_PROBLEMS, ImportOptions};
-use gongxin_core::access::Principal;
 use gongxin_server::config::ServerConfig;
 use gongxin_store::{Store, Verification};
 
@@ -44,7 +44,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let whitelist = args.rules.whitelist()?;
     let data_dir = match args.data_dir {
         Some(dir) => dir,
-        None => std::env::temp_dir().join(format!("gongxin-demo-{}", crate::config::now_us())),
+        None => std::env::temp_dir().join(format!("gongxin-demo-{}", now_us())),
     };
     let incoming = data_dir.join("incoming");
     println!("演示数据目录 / demo data directory: {}", data_dir.display());
@@ -120,7 +120,9 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let Some(sample) = store.events_after(0, 1)?.pop() else {
         return Ok(ExitCode::SUCCESS);
     };
-    let subject = store.subject(&sample.subject)?.map_or(sample.subject, |s| s.code);
+    let subject = store
+        .subject(&sample.subject)?
+        .map_or(sample.subject, |s| s.code);
     let unit = store
         .records_of(&subject)?
         .into_iter()
@@ -157,7 +159,10 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     println!("  {base}/entity/{subject}");
     println!("  {base}/api/v1/subjects?q=有限公司");
     println!("  {base}/api/docs                          API");
-    println!("  gongxin subject --data-dir {} {subject}", data_dir.display());
+    println!(
+        "  gongxin subject --data-dir {} {subject}",
+        data_dir.display()
+    );
     println!("  problem reports: {}/*.report.json", incoming.display());
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);

@@ -2,8 +2,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use gongxin_core::access::Principal;
 use chrono::NaiveDate;
+use gongxin_core::access::Principal;
 use gongxin_search::SearchQuery;
 use gongxin_store::Store;
 use serde::{Deserialize, Serialize};
@@ -146,7 +146,13 @@ pub async fn load_profile(
         .read(move |state, store| build_profile(&state.platform, store, &principal, &code, today()))
         .await?;
     if beyond_public {
-        let entry = audit_entry(caller, "read_profile", Some(&profile.subject.code), None, purpose);
+        let entry = audit_entry(
+            caller,
+            "read_profile",
+            Some(&profile.subject.code),
+            None,
+            purpose,
+        );
         record_audit(state, entry).await?;
     }
     Ok(profile)

@@ -239,3 +239,13 @@ pub fn agent() -> ureq::Agent {
         .build()
         .into()
 }
+
+/// Percent-encodes a query value (Chinese text included).
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,184 @@
+//! The public portal: server-rendered HTML pages in Chinese with an English switch
+//! (`?lang=en`), built from the same profile and record loaders as the API.
+//!
+//! The portal is always the public view: it never looks at an `Authorization` header, so a
+//! key cannot turn a web page into a non-public (and audited) read. Pages carry no script and
+//! no external asset; a strict Content-Security-Policy says so to the browser.
+
+mod page;
+mod render;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::Uri;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::response::Response;
+use axum::routing::get;
+use gongxin_core::access::Principal;
+use gongxin_search::SearchQuery;
+
+use crate::api::records::load_record;
+use crate::api::subjects::{load_profile, run_search};
+use crate::auth::{Caller, client_address};
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+use page::{Lang, Page};
+
+/// Hits per page of search results, unless the request asks otherwise.
+const PAGE_SIZE: usize = 20;
+/// The largest page a request may ask for (the search index allows 100).
+const MAX_PAGE_SIZE: usize = 50;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/search", get(search))
+        .route("/entity/{code}", get(entity))
+        .route("/record/{id}", get(record))
+}
+
+/// The query string as pairs, read leniently: a page never fails on its query string.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn from(query: Result<Query<Vec<(String, String)>>, QueryRejection>) -> Self {
+        Params(query.map(|Query(pairs)| pairs).unwrap_or_default())
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn lang(&self) -> Lang {
+        Lang::from_param(self.get("lang"))
+    }
+
+    fn number(&self, name: &str) -> Option<usize> {
+        self.get(name).and_then(|v| v.trim().parse().ok())
+    }
+}
+
+/// The anonymous caller every portal page acts as.
+///
+/// The rate limit in front of the application skips requests that carry an
+/// `Authorization` header (keys are known and revocable). The portal ignores keys, so such a
+/// request is limited here as the anonymous request it is treated as.
+struct PublicCaller(Caller);
+
+impl FromRequestParts<AppState> for PublicCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let client = client_address(parts, state.config.trust_forwarded_for);
+        if parts.headers.contains_key(AUTHORIZATION)
+            && let Some(address) = client
+            && let Err(wait) = state.limiter.check(address, Instant::now())
+        {
+            let lang = Lang::from_query(parts.uri.query());
+            let mut response = render::error(
+                &Page::new(lang, &parts.uri),
+                &ApiError::new(ErrorCode::RateLimited),
+            );
+            let seconds = wait.as_secs().max(1).to_string();
+            if let Ok(value) = seconds.parse() {
+                response.headers_mut().insert("retry-after", value);
+            }
+            return Err(response);
+        }
+        Ok(PublicCaller(Caller {
+            principal: Principal::Public,
+            key_id: None,
+            client,
+        }))
+    }
+}
+
+/// `GET /`: the search form and what the platform is.
+async fn home(
+    State(state): State<AppState>,
+    uri: Uri,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let params = Params::from(query);
+    let page = Page::new(params.lang(), &uri);
+    // The counts are a nicety: the home page still answers when the store does not.
+    let counts = state.read(|_, store| Ok(store.counts()?)).await.ok();
+    render::home(&page, counts.as_ref())
+}
+
+/// `GET /search?q=&type=&offset=&limit=`: the hits of a name or code search.
+async fn search(
+    State(state): State<AppState>,
+    PublicCaller(caller): PublicCaller,
+    uri: Uri,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let params = Params::from(query);
+    let page = Page::new(params.lang(), &uri);
+    let form = render::SearchForm {
+        q: params.get("q").unwrap_or_default().trim().to_owned(),
+        subject_type: params
+            .get("type")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned),
+    };
+    if form.q.is_empty() {
+        return render::search_prompt(&page, &form);
+    }
+    let limit = params
+        .number("limit")
+        .unwrap_or(PAGE_SIZE)
+        .clamp(1, MAX_PAGE_SIZE);
+    let offset = params.number("offset").unwrap_or(0);
+    let mut query = SearchQuery::new(form.q.clone());
+    query.subject_type = form.subject_type.clone();
+    query.limit = limit;
+    query.offset = offset;
+    let answer = tokio::task::spawn_blocking(move || run_search(&state, &caller.principal, query))
+        .await
+        .map_err(ApiError::internal)
+        .and_then(|answer| answer);
+    match answer {
+        Ok(answer) => render::results(&page, &form, &answer, offset, limit),
+        Err(error) => render::search_error(&page, &form, &error),
+    }
+}
+
+/// `GET /entity/{code}`: a subject's basic information and its public records.
+async fn entity(
+    State(state): State<AppState>,
+    PublicCaller(caller): PublicCaller,
+    uri: Uri,
+    Path(code): Path<String>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let page = Page::new(Params::from(query).lang(), &uri);
+    match load_profile(&state, &caller, &code, None).await {
+        Ok(profile) => render::entity(&page, &profile),
+        Err(error) => render::error(&page, &error),
+    }
+}
+
+/// `GET /record/{id}`: one record, its publication window and its history.
+async fn record(
+    State(state): State<AppState>,
+    PublicCaller(caller): PublicCaller,
+    uri: Uri,
+    Path(id): Path<String>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let page = Page::new(Params::from(query).lang(), &uri);
+    match load_record(&state, &caller, &id, None).await {
+        Ok(detail) => render::record(&page, &detail),
+        Err(error) => render::error(&page, &error),
+    }
+}
