@@ -58,6 +58,9 @@ pub struct SearchQuery {
     /// Also match legal representatives' names exactly, and return them. Only for callers
     /// entitled to personal data; public searches leave it `false`.
     pub match_legal_representatives: bool,
+    /// With `match_legal_representatives`: also find subjects whose records name a person
+    /// with this identity number, given as the platform's keyed matching hash.
+    pub personal_id_hash: Option<String>,
     pub limit: usize,
     pub offset: usize,
 }
@@ -71,6 +74,7 @@ impl SearchQuery {
             region: None,
             subject_type: None,
             match_legal_representatives: false,
+            personal_id_hash: None,
             limit: 20,
             offset: 0,
         }
@@ -136,6 +140,10 @@ impl SearchQuery {
             region: self.region.clone(),
             subject_type,
             persons: self.match_legal_representatives,
+            person_hash: self
+                .personal_id_hash
+                .clone()
+                .filter(|_| self.match_legal_representatives),
             offset: self.offset,
             limit: self.limit,
         })
@@ -152,6 +160,7 @@ pub(crate) struct Plan {
     region: Option<String>,
     subject_type: Option<String>,
     pub(crate) persons: bool,
+    person_hash: Option<String>,
     pub(crate) offset: usize,
     pub(crate) limit: usize,
 }
@@ -175,6 +184,9 @@ impl Plan {
                 Rule::LegalRepresentative,
                 term(fields.person_key, &self.key),
             ));
+        }
+        if let Some(hash) = &self.person_hash {
+            rules.push((Rule::LegalRepresentative, term(fields.person_key, hash)));
         }
         if let Some(code) = &self.code {
             rules.extend([

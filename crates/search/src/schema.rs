@@ -91,6 +91,10 @@ impl Fields {
             doc.add_text(self.legal_representatives, person);
             doc.add_text(self.person_key, text::key(person));
         }
+        // Hex hashes cannot collide with a name's key, so they share the personal field.
+        for hash in &subject.personal_id_hashes {
+            doc.add_text(self.person_key, hash);
+        }
         if let Some(region) = &subject.region_code {
             doc.add_text(self.region_code, region);
             for len in [2, 4, 6] {

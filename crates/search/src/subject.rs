@@ -19,6 +19,10 @@ pub struct SubjectDoc {
     /// Legal representatives or persons in charge. Matched and returned only by a search that
     /// sets [`crate::SearchQuery::match_legal_representatives`].
     pub legal_representatives: Vec<String>,
+    /// Keyed hashes of the personal identity numbers in the subject's records (the platform's
+    /// matching hash, never the numbers): found, like legal representatives, only by searches
+    /// entitled to personal data, through [`crate::SearchQuery::personal_id_hash`]. Not stored.
+    pub personal_id_hashes: Vec<String>,
     /// The 6-digit division code (USCC characters 3–8).
     pub region_code: Option<String>,
     /// USCC characters 1–2, e.g. `91` for an enterprise.

@@ -280,6 +280,28 @@ fn legal_representatives_only_when_the_query_allows() {
 }
 
 #[test]
+fn identity_number_hashes_match_only_when_the_query_allows() {
+    let hash = "00112233445566778899aabb";
+    let (_dir, index) = index_of(&[SubjectDoc {
+        personal_id_hashes: vec![hash.into()],
+        ..subject("A", "武当太极有限公司")
+    }]);
+    let query = |allowed| SearchQuery {
+        match_legal_representatives: allowed,
+        personal_id_hash: Some(hash.into()),
+        ..SearchQuery::new("110105194912310021")
+    };
+    assert!(search(&index, query(false)).hits.is_empty());
+    let found = search(&index, query(true));
+    assert_eq!(found.hits.len(), 1);
+    assert_eq!(found.hits[0].matched, Matched::LegalRepresentative);
+    assert!(
+        codes(&index, hash).is_empty(),
+        "the hash is not a public search term"
+    );
+}
+
+#[test]
 fn upsert_replaces_by_normalised_code() {
     let (_dir, index) = index_of(&[subject("91350100M000100Y43", "旧名称科技有限公司")]);
     index

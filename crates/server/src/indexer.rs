@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use gongxin_core::catalog::Catalog;
+use gongxin_core::catalog::{Catalog, FieldType};
+use gongxin_core::personal::sealed_matching_hash;
 use gongxin_search::{SearchIndex, SubjectDoc};
 use gongxin_store::{Store, StoreError};
 
@@ -77,9 +78,24 @@ pub fn subject_doc(
     doc.old_codes = subject.old_codes.clone();
     doc.record_count = subject.record_count;
     for stored in store.records_of(&subject.code)? {
-        let representative = catalog
-            .item(&stored.record.key.item)
-            .and_then(|item| item.roles.legal_representative.as_deref())
+        let Some(item) = catalog.item(&stored.record.key.item) else {
+            continue;
+        };
+        for (code, value) in &stored.record.fields {
+            let hash = item
+                .field(code)
+                .filter(|f| f.ty == FieldType::IdNumber)
+                .and_then(|_| sealed_matching_hash(value));
+            if let Some(hash) = hash
+                && !doc.personal_id_hashes.iter().any(|h| h == hash)
+            {
+                doc.personal_id_hashes.push(hash.to_owned());
+            }
+        }
+        let representative = item
+            .roles
+            .legal_representative
+            .as_deref()
             .and_then(|field| stored.record.field(field));
         if let Some(name) = representative
             && !doc.legal_representatives.iter().any(|n| n == name)

@@ -338,6 +338,48 @@ fn identity_numbers_are_whole_only_for_the_roles_that_need_them() {
 }
 
 #[test]
+fn an_identity_number_finds_its_subjects_for_the_roles_allowed_to_match_it() {
+    let server = TestServer::start();
+    let catalog = Catalog::embedded().unwrap();
+    let store = server.store();
+    let key = common::personal_key();
+    let (number, subject) = store
+        .records_of(&server.subject_code)
+        .unwrap()
+        .iter()
+        .find_map(|stored| {
+            let item = catalog.item(&stored.record.key.item)?;
+            stored.record.fields.iter().find_map(|(code, value)| {
+                (item.field(code)?.ty == FieldType::IdNumber)
+                    .then(|| (key.unseal(value).unwrap(), server.subject_code.clone()))
+            })
+        })
+        .expect("the sample subject has a record with an identity number");
+    let path = format!("/api/v1/subjects?q={number}");
+    let (status, public) = get_json(&server, &path, None);
+    assert_eq!(status, 200);
+    assert!(
+        !public["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["code"] == subject.as_str()),
+        "the public cannot search by identity number"
+    );
+    let (_, admin) = get_json(&server, &path, Some(&server.admin));
+    let hit = admin["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["code"] == subject.as_str());
+    assert_eq!(
+        hit.map(|h| &h["matched"]),
+        Some(&json!("legal_representative")),
+        "{admin}"
+    );
+}
+
+#[test]
 fn non_public_reads_need_a_purpose_and_are_audited() {
     let server = TestServer::start();
     let code = &server.subject_code;

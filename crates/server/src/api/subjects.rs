@@ -52,13 +52,28 @@ fn may_match_representatives(principal: &Principal) -> bool {
     matches!(principal, Principal::Admin | Principal::Department { .. })
 }
 
+/// 18 characters, 17 digits and a digit or `X`: the resident identity card layout.
+fn looks_like_id_number(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 18
+        && bytes[..17].iter().all(u8::is_ascii_digit)
+        && (bytes[17].is_ascii_digit() || bytes[17] == b'X')
+}
+
 pub fn run_search(
     state: &AppState,
     principal: &Principal,
     params: SearchQuery,
 ) -> Result<SearchAnswer, ApiError> {
+    let allowed = may_match_representatives(principal);
+    // An identity number is looked for by its keyed hash, the only form the index holds.
+    let personal_id_hash = allowed
+        .then(|| params.text.trim().to_ascii_uppercase())
+        .filter(|text| looks_like_id_number(text))
+        .map(|number| state.platform.personal_key.matching_hash(&number));
     let query = SearchQuery {
-        match_legal_representatives: may_match_representatives(principal),
+        match_legal_representatives: allowed,
+        personal_id_hash,
         ..params
     };
     let results = state.platform.search.search(&query)?;

@@ -94,7 +94,7 @@ fn search_form(page: &Page, form: &SearchForm) -> String {
 
 /// `GET /`.
 pub fn home(page: &Page, counts: Option<&Counts>) -> Response {
-    let title = page.t("公信 · 信用信息公示", "Gongxin · Public credit information");
+    let title = page.t("首页", "Home");
     let mut main = format!(
         "<h1>{}</h1><p class=\"lead\">{}</p>",
         page.t("信用信息公示与查询", "Credit information: publication and search"),
