@@ -222,11 +222,21 @@ pub fn shown_fields(
     access: RecordAccess,
     key: &PersonalDataKey,
 ) -> Vec<ShownField> {
+    // Both lists are in catalog order: looking from where the last field was found pairs
+    // them in one walk. A record checked against an older catalog may differ in order, so a
+    // miss falls back to a look-up over all fields.
+    let mut next = 0;
     record
         .fields
         .iter()
         .filter_map(|(code, value)| {
-            let field = item.field(code)?;
+            let position = item.fields[next..]
+                .iter()
+                .position(|f| f.code == *code)
+                .map(|offset| next + offset)
+                .or_else(|| item.field_index(code))?;
+            next = position + 1;
+            let field = &item.fields[position];
             if item.field_disclosure(field) > access.level {
                 return None;
             }

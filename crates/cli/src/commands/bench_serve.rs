@@ -62,12 +62,15 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
         platform.search.num_subjects()
     );
     let (codes, fragments) = sample(&store, args.samples)?;
+    let uniform_codes = sample_uniform(&store, args.samples)?;
 
-    let profile = time_each(&codes, |code| {
+    let lookup = |code: &String| {
         build_profile(&platform, &store, &Principal::Public, code, today())
             .map(drop)
             .map_err(|e| anyhow::anyhow!("{:?}", e.code()))
-    })?;
+    };
+    let uniform_profile = time_each(&uniform_codes, lookup)?;
+    let profile = time_each(&codes, lookup)?;
     let search = time_each(&fragments, |text| {
         platform
             .search
@@ -76,7 +79,14 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
             .context("search")
     })?;
     println!("\n| in process | n | p50 | p99 |\n| --- | ---: | ---: | ---: |");
-    println!("{}", profile.latency_row("profile lookup by USCC"));
+    println!(
+        "{}",
+        uniform_profile.latency_row("profile lookup by USCC, subjects at random")
+    );
+    println!(
+        "{}",
+        profile.latency_row("profile lookup by USCC, subjects weighted by records")
+    );
     println!(
         "{}",
         search.latency_row("name search (2–4 character fragment)")
@@ -120,9 +130,9 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
     println!("{}", load_trivial.load_row("GET /healthz (trivial JSON)"));
     println!(
         "{}",
-        load_profile.latency_row("GET /api/v1/subjects/{code}")
+        load_profile.load_row("GET /api/v1/subjects/{code} (subjects at random)")
     );
-    println!("{}", load_search.latency_row("GET /api/v1/subjects?q="));
+    println!("{}", load_search.load_row("GET /api/v1/subjects?q="));
     println!(
         "\nprofile / trivial throughput = {:.2}; search / trivial = {:.2}",
         load_profile.per_second() / load_trivial.per_second(),
@@ -196,7 +206,30 @@ fn prepare(args: &ServeBenchArgs, data: &DataArgs) -> Result<()> {
     Ok(())
 }
 
-/// Subjects spread evenly over the event log, and fragments of their names.
+/// Subjects at pseudo-random points of the code space (each subject about equally likely,
+/// whatever its number of records).
+fn sample_uniform(store: &SqliteStore, n: usize) -> Result<Vec<String>> {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut codes = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut hasher = DefaultHasher::new();
+        i.hash(&mut hasher);
+        let random = hasher.finish();
+        // Organisation types 1–3 and division codes 110000–659999 span the generated codes.
+        let after = format!(
+            "9{}{:06}",
+            1 + random % 3,
+            110_000 + (random >> 8) % 550_000
+        );
+        if let Some(subject) = store.subjects_after(&after, 1)?.pop() {
+            codes.push(subject.code);
+        }
+    }
+    Ok(codes)
+}
+
+/// Subjects spread evenly over the event log — so a subject is picked in proportion to its
+/// records, as busy subjects are looked up more — and fragments of their names.
 fn sample(store: &SqliteStore, n: usize) -> Result<(Vec<String>, Vec<String>)> {
     let events = store.counts()?.events;
     let step = (events / n.max(1) as u64).max(1);

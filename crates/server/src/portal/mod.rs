@@ -109,9 +109,9 @@ async fn home(
 ) -> Response {
     let params = Params::from(query);
     let page = Page::new(params.lang(), &uri);
-    // The counts are a nicety: the home page still answers when the store does not.
-    let counts = state.read(|_, store| Ok(store.counts()?)).await.ok();
-    render::home(&page, counts.as_ref())
+    // From the search index, not a count of the store: the home page is the most visited
+    // page, and counting millions of rows takes most of a second.
+    render::home(&page, state.platform.search.num_subjects())
 }
 
 /// `GET /search?q=&type=&offset=&limit=`: the hits of a name or code search.

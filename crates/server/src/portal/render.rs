@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use gongxin_core::record::RecordStatus;
-use gongxin_store::Counts;
 
 use super::page::{Page, escape};
 use crate::api::records::RecordDetail;
@@ -93,7 +92,7 @@ fn search_form(page: &Page, form: &SearchForm) -> String {
 }
 
 /// `GET /`.
-pub fn home(page: &Page, counts: Option<&Counts>) -> Response {
+pub fn home(page: &Page, searchable_subjects: u64) -> Response {
     let title = page.t("首页", "Home");
     let mut main = format!(
         "<h1>{}</h1><p class=\"lead\">{}</p>",
@@ -112,22 +111,14 @@ pub fn home(page: &Page, counts: Option<&Counts>) -> Response {
             subject_type: None,
         },
     ));
-    if let Some(counts) = counts {
-        let _ = write!(
-            main,
-            "<p class=\"muted\">{}</p>",
-            match page.lang {
-                super::Lang::Zh => format!(
-                    "平台现有 {} 个信用主体、{} 条信用记录。",
-                    counts.subjects, counts.records
-                ),
-                super::Lang::En => format!(
-                    "The platform holds {} subjects and {} credit records.",
-                    counts.subjects, counts.records
-                ),
-            }
-        );
-    }
+    let _ = write!(
+        main,
+        "<p class=\"muted\">{}</p>",
+        match page.lang {
+            super::Lang::Zh => format!("可查询 {searchable_subjects} 个信用主体。"),
+            super::Lang::En => format!("{searchable_subjects} subjects can be searched."),
+        }
+    );
     let _ = write!(
         main,
         "<section aria-labelledby=\"about\"><h2 id=\"about\">{h}</h2><ul>\
