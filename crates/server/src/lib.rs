@@ -27,6 +27,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 pub use api::subjects::{Profile, build_profile};
@@ -128,6 +129,13 @@ pub async fn serve(
         state.platform.data_dir.clone(),
     ));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Answers go out as soon as they are written, not held back for the client's delayed
+    // ACK when they span several segments.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;

@@ -64,10 +64,12 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
     let (codes, fragments) = sample(&store, args.samples)?;
     let uniform_codes = sample_uniform(&store, args.samples)?;
 
-    let lookup = |code: &String| {
-        build_profile(&platform, &store, &Principal::Public, code, today())
-            .map(drop)
-            .map_err(|e| anyhow::anyhow!("{:?}", e.code()))
+    // The answer as the endpoint sends it: built, then written as JSON.
+    let lookup = |code: &String| -> Result<()> {
+        let (profile, _) = build_profile(&platform, &store, &Principal::Public, code, today())
+            .map_err(|e| anyhow::anyhow!("{:?}", e.code()))?;
+        serde_json::to_vec(&profile)?;
+        Ok(())
     };
     let uniform_profile = time_each(&uniform_codes, lookup)?;
     let profile = time_each(&codes, lookup)?;
@@ -138,6 +140,30 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
         load_profile.per_second() / load_trivial.per_second(),
         load_search.per_second() / load_trivial.per_second()
     );
+    // The server's own account of the same requests: time from routing to response, which
+    // leaves out the clients and the sockets.
+    let metrics = ureq::get(&format!("{base}/metrics"))
+        .call()?
+        .body_mut()
+        .read_to_string()?;
+    for route in ["/healthz", "/api/v1/subjects/{code}", "/api/v1/subjects"] {
+        let series = format!("route=\"{route}\",method=\"GET\",status=\"200\"");
+        let value = |name: &str| {
+            metrics
+                .lines()
+                .find(|l| l.starts_with(name) && l.contains(&series))
+                .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let count = value("gongxin_http_request_seconds_count");
+        let sum = value("gongxin_http_request_seconds_sum");
+        if count > 0.0 {
+            println!(
+                "server-side mean for {route}: {:.3} ms",
+                sum / count * 1000.0
+            );
+        }
+    }
     let _ = stop.send(());
     runtime.block_on(server)??;
     Ok(ExitCode::SUCCESS)
