@@ -7,6 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use gongxin_codes::Whitelist;
+use gongxin_core::catalog::{Catalog, Item};
+use gongxin_core::personal::PersonalDataKey;
 use gongxin_ingest::generate::GenerateOptions;
 use gongxin_ingest::import::{
     DEFAULT_BATCH_ROWS, DEFAULT_MAX_PROBLEMS, ImportOptions, Silent, import_files,
@@ -78,16 +81,7 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
     let _ = std::fs::remove_dir_all(&data_dir);
     let mut store = SqliteStore::open_in_dir(&data_dir)?;
     let personal_key = KeyArgs::default().personal_key(&data_dir)?;
-    let import_options = ImportOptions {
-        item,
-        catalog_version: &catalog.version,
-        whitelist: &whitelist,
-        personal_key: &personal_key,
-        submitting_unit: None,
-        actor: "bench",
-        batch_rows: DEFAULT_BATCH_ROWS,
-        max_problems: DEFAULT_MAX_PROBLEMS,
-    };
+    let import_options = import_options(item, &catalog, &whitelist, &personal_key);
     let started = Instant::now();
     let report = import_files(
         &mut store,
@@ -141,6 +135,25 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
 }
 
 /// Reads every cell of the file into memory, so the reference times nothing but SQLite.
+/// What `gongxin import` would use, as the benchmarks' actor.
+pub(crate) fn import_options<'a>(
+    item: &'a Item,
+    catalog: &'a Catalog,
+    whitelist: &'a Whitelist,
+    personal_key: &'a PersonalDataKey,
+) -> ImportOptions<'a> {
+    ImportOptions {
+        item,
+        catalog_version: &catalog.version,
+        whitelist,
+        personal_key,
+        submitting_unit: None,
+        actor: "bench",
+        batch_rows: DEFAULT_BATCH_ROWS,
+        max_problems: DEFAULT_MAX_PROBLEMS,
+    }
+}
+
 fn read_all(file: &std::path::Path) -> Result<(usize, Vec<String>)> {
     let mut source = read::open(file)?;
     let width = source.header().len();

@@ -11,14 +11,13 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use gongxin_core::access::Principal;
 use gongxin_ingest::generate::GenerateOptions;
-use gongxin_ingest::import::{
-    DEFAULT_BATCH_ROWS, DEFAULT_MAX_PROBLEMS, ImportOptions, Silent, import_files,
-};
+use gongxin_ingest::import::{Silent, import_files};
 use gongxin_search::SearchQuery;
 use gongxin_server::config::ServerConfig;
 use gongxin_server::{AppState, build_profile, today};
 use gongxin_store::{SqliteStore, Store};
 
+use crate::commands::bench::import_options;
 use crate::commands::generate::generate_with_progress;
 use crate::config::{DataArgs, KeyArgs, RuleArgs, now_us};
 use crate::progress;
@@ -199,16 +198,7 @@ fn prepare(args: &ServeBenchArgs, data: &DataArgs) -> Result<()> {
         let report = import_files(
             &mut store,
             &[file.path.as_path()],
-            &ImportOptions {
-                item,
-                catalog_version: &catalog.version,
-                whitelist: &whitelist,
-                personal_key: &personal_key,
-                submitting_unit: None,
-                actor: "bench",
-                batch_rows: DEFAULT_BATCH_ROWS,
-                max_problems: DEFAULT_MAX_PROBLEMS,
-            },
+            &import_options(item, &catalog, &whitelist, &personal_key),
             &now_us,
             &mut Silent,
         )?;

@@ -46,30 +46,41 @@ fn submittable<'a>(state: &'a AppState, caller: &Caller, item: &str) -> Result<&
     Ok(item)
 }
 
-/// Runs the import pipeline with the caller's unit and key recorded.
-fn import_with<F>(
+/// Runs `run` on the writer connection with the import options of `caller` for the item
+/// `item_id` (checked by [`submittable`]): its unit limits the rows, its key is recorded.
+async fn import_as<F>(
     state: &AppState,
-    store: &mut dyn Store,
     caller: &Caller,
-    item: &Item,
+    item_id: String,
     run: F,
 ) -> Result<ImportReport, ApiError>
 where
-    F: FnOnce(&mut dyn Store, &ImportOptions<'_>) -> Result<ImportReport, ApiError>,
+    F: FnOnce(&mut dyn Store, &ImportOptions<'_>) -> Result<ImportReport, ApiError>
+        + Send
+        + 'static,
 {
-    let platform = &state.platform;
-    let actor = caller.actor_name();
-    let options = ImportOptions {
-        item,
-        catalog_version: &platform.catalog.version,
-        whitelist: &platform.whitelist,
-        personal_key: &platform.personal_key,
-        submitting_unit: caller.unit(),
-        actor: &actor,
-        batch_rows: DEFAULT_BATCH_ROWS,
-        max_problems: DEFAULT_MAX_PROBLEMS,
-    };
-    run(store, &options)
+    let caller = caller.clone();
+    state
+        .write(move |state, store| {
+            let platform = &state.platform;
+            let item = platform
+                .catalog
+                .item(&item_id)
+                .ok_or_else(|| unknown_item(&item_id))?;
+            let actor = caller.actor_name();
+            let options = ImportOptions {
+                item,
+                catalog_version: &platform.catalog.version,
+                whitelist: &platform.whitelist,
+                personal_key: &platform.personal_key,
+                submitting_unit: caller.unit(),
+                actor: &actor,
+                batch_rows: DEFAULT_BATCH_ROWS,
+                max_problems: DEFAULT_MAX_PROBLEMS,
+            };
+            run(store, &options)
+        })
+        .await
 }
 
 pub async fn records(
@@ -83,40 +94,29 @@ pub async fn records(
         serde_json::to_writer(&mut lines, record).map_err(ApiError::internal)?;
         lines.push(b'\n');
     }
-    let submitter = caller.clone();
-    let report = state
-        .write(move |state, store| {
-            let item = state
-                .platform
-                .catalog
-                .item(&item_id)
-                .expect("checked above");
-            import_with(state, store, &submitter, item, |store, options| {
-                let source = open_reader(
-                    "records",
-                    Format::JsonLines,
-                    std::io::Cursor::new(lines),
-                    &ReadOptions::default(),
-                )
-                .map_err(|e| {
-                    ApiError::with_message(ErrorCode::BadRequest, e.to_string(), e.to_string())
-                })?;
-                let mut report = ImportReport::default();
-                report.files.push("records".to_owned());
-                import_source(
-                    store,
-                    source,
-                    "records",
-                    options,
-                    &now_us,
-                    &mut Silent,
-                    &mut report,
-                )
-                .map_err(ApiError::internal)?;
-                Ok(report)
-            })
-        })
-        .await?;
+    let report = import_as(&state, &caller, item_id, |store, options| {
+        let source = open_reader(
+            "records",
+            Format::JsonLines,
+            std::io::Cursor::new(lines),
+            &ReadOptions::default(),
+        )
+        .map_err(|e| ApiError::with_message(ErrorCode::BadRequest, e.to_string(), e.to_string()))?;
+        let mut report = ImportReport::default();
+        report.files.push("records".to_owned());
+        import_source(
+            store,
+            source,
+            "records",
+            options,
+            &now_us,
+            &mut Silent,
+            &mut report,
+        )
+        .map_err(ApiError::internal)?;
+        Ok(report)
+    })
+    .await?;
     let entry = audit_entry(&caller, "submit_records", None, Some(batch.item), None);
     record_audit(&state, entry).await?;
     Ok(Json(report))
@@ -148,27 +148,17 @@ pub async fn file(
     let path = spool.path().join(&name);
     let limit = state.config.max_upload_mib * 1024 * 1024;
     write_body(body, &path, limit).await?;
-    let submitter = caller.clone();
-    let report = state
-        .write(move |state, store| {
-            let item = state
-                .platform
-                .catalog
-                .item(&item_id)
-                .expect("checked above");
-            import_with(state, store, &submitter, item, |store, options| {
-                let mut report =
-                    import_files(store, &[path.as_path()], options, &now_us, &mut Silent)
-                        .map_err(ApiError::internal)?;
-                // The spool path means nothing to the department: report the name it sent.
-                report.files = vec![name.clone()];
-                for problem in &mut report.problems {
-                    problem.file.clone_from(&name);
-                }
-                Ok(report)
-            })
-        })
-        .await?;
+    let report = import_as(&state, &caller, item_id, move |store, options| {
+        let mut report = import_files(store, &[path.as_path()], options, &now_us, &mut Silent)
+            .map_err(ApiError::internal)?;
+        // The spool path means nothing to the department: report the name it sent.
+        report.files = vec![name.clone()];
+        for problem in &mut report.problems {
+            problem.file.clone_from(&name);
+        }
+        Ok(report)
+    })
+    .await?;
     drop(spool);
     let entry = audit_entry(
         &caller,
