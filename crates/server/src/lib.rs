@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Uri;
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -55,22 +56,39 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(ErrorCode::NotFound)
+/// Addresses under `/api` (and the probes) are for programs and answer JSON; the rest are
+/// the portal's and answer a page.
+fn for_people(uri: &Uri) -> bool {
+    let path = uri.path();
+    !(path.starts_with("/api/") || matches!(path, "/healthz" | "/readyz" | "/metrics"))
 }
 
-/// Anonymous requests are rate limited per client address; keyed ones are not, since every
-/// key is known and revocable. Health and metrics are for the operator's probes.
+fn error_response(uri: &Uri, error: ApiError) -> Response {
+    if for_people(uri) {
+        portal::error_page(uri, &error)
+    } else {
+        error.into_response()
+    }
+}
+
+async fn not_found(uri: Uri) -> Response {
+    error_response(&uri, ApiError::new(ErrorCode::NotFound))
+}
+
+/// Anonymous requests are rate limited per client address; keyed API calls are not, since
+/// every key is known and revocable. The portal ignores keys, so all its pages are limited.
+/// Health and metrics are for the operator's probes.
 async fn limit_anonymous(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let probe = matches!(path, "/healthz" | "/readyz" | "/metrics");
-    if !probe && !request.headers().contains_key(AUTHORIZATION) {
+    let anonymous = for_people(request.uri()) || !request.headers().contains_key(AUTHORIZATION);
+    if !probe && anonymous {
         let (parts, body) = request.into_parts();
         let client = auth::client_address(&parts, state.config.trust_forwarded_for);
         if let Some(client) = client
             && let Err(wait) = state.limiter.check(client, Instant::now())
         {
-            let mut response = ApiError::new(ErrorCode::RateLimited).into_response();
+            let mut response = error_response(&parts.uri, ApiError::new(ErrorCode::RateLimited));
             let seconds = wait.as_secs().max(1).to_string();
             if let Ok(value) = seconds.parse() {
                 response.headers_mut().insert("retry-after", value);

@@ -309,15 +309,16 @@ fn the_portal_pages_answer_html_in_both_languages() {
 }
 
 #[test]
-fn portal_requests_with_a_key_are_still_rate_limited() {
+fn portal_requests_with_or_without_a_key_are_rate_limited_with_a_page() {
     let server = TestServer::start_with(common::Options {
         subjects: 5,
         records: 20,
         public_requests_per_minute: 1,
     });
     let mut statuses = Vec::new();
-    for _ in 0..12 {
-        let answer = get_with(&server, "/search?q=abc", Some("Bearer gx_anything"));
+    for n in 0..12 {
+        let key = (n % 2 == 0).then_some("Bearer gx_anything");
+        let answer = get_with(&server, "/search?q=abc", key);
         statuses.push(answer.status);
         if answer.status == 429 {
             assert_eq!(answer.content_type, "text/html; charset=utf-8");
@@ -325,6 +326,20 @@ fn portal_requests_with_a_key_are_still_rate_limited() {
         }
     }
     assert!(statuses.contains(&429), "{statuses:?}");
+}
+
+#[test]
+fn unknown_addresses_answer_a_page_for_people_and_json_for_programs() {
+    let server = TestServer::start();
+    let page = get(&server, "/no/such/page?lang=en");
+    assert_html(&page, 404, "an unknown portal address");
+    let api = get(&server, "/api/v1/no/such/thing");
+    assert_eq!(api.status, 404);
+    assert!(
+        api.content_type.starts_with("application/json"),
+        "{}",
+        api.content_type
+    );
 }
 
 /// Every 18-character identity number in the generated files: 17 digits and a check

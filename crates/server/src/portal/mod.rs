@@ -8,13 +8,10 @@
 mod page;
 mod render;
 
-use std::time::Instant;
-
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::Uri;
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
@@ -24,7 +21,7 @@ use gongxin_search::SearchQuery;
 use crate::api::records::load_record;
 use crate::api::subjects::{load_profile, run_search};
 use crate::auth::{Caller, client_address};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 use page::{Lang, Page};
@@ -66,37 +63,18 @@ impl Params {
     }
 }
 
-/// The anonymous caller every portal page acts as.
-///
-/// The rate limit in front of the application skips requests that carry an
-/// `Authorization` header (keys are known and revocable). The portal ignores keys, so such a
-/// request is limited here as the anonymous request it is treated as.
+/// The anonymous caller every portal page acts as, whatever key the request carries (the
+/// rate limit in front treats portal requests as anonymous too).
 struct PublicCaller(Caller);
 
 impl FromRequestParts<AppState> for PublicCaller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let client = client_address(parts, state.config.trust_forwarded_for);
-        if parts.headers.contains_key(AUTHORIZATION)
-            && let Some(address) = client
-            && let Err(wait) = state.limiter.check(address, Instant::now())
-        {
-            let lang = Lang::from_query(parts.uri.query());
-            let mut response = render::error(
-                &Page::new(lang, &parts.uri),
-                &ApiError::new(ErrorCode::RateLimited),
-            );
-            let seconds = wait.as_secs().max(1).to_string();
-            if let Ok(value) = seconds.parse() {
-                response.headers_mut().insert("retry-after", value);
-            }
-            return Err(response);
-        }
         Ok(PublicCaller(Caller {
             principal: Principal::Public,
             key_id: None,
-            client,
+            client: client_address(parts, state.config.trust_forwarded_for),
         }))
     }
 }
@@ -181,4 +159,11 @@ async fn record(
         Ok(detail) => render::record(&page, &detail),
         Err(error) => render::error(&page, &error),
     }
+}
+
+/// An error as a portal page, in the language the address asks for: what the application's
+/// fallback and rate limit answer outside `/api`, where people rather than programs ask.
+pub(crate) fn error_page(uri: &Uri, error: &ApiError) -> Response {
+    let page = Page::new(Lang::from_query(uri.query()), uri);
+    render::error(&page, error)
 }
