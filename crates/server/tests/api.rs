@@ -365,7 +365,20 @@ fn an_identity_number_finds_its_subjects_for_the_roles_allowed_to_match_it() {
             .any(|h| h["code"] == subject.as_str()),
         "the public cannot search by identity number"
     );
-    let (_, admin) = get_json(&server, &path, Some(&server.admin));
+    let (_, without_purpose) = get_json(&server, &path, Some(&server.admin));
+    assert!(
+        !without_purpose["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["code"] == subject.as_str()),
+        "matching people needs a stated purpose"
+    );
+    let (_, admin) = get_json(
+        &server,
+        &format!("{path}&purpose=test"),
+        Some(&server.admin),
+    );
     let hit = admin["hits"]
         .as_array()
         .unwrap()
@@ -375,6 +388,19 @@ fn an_identity_number_finds_its_subjects_for_the_roles_allowed_to_match_it() {
         hit.map(|h| &h["matched"]),
         Some(&json!("legal_representative")),
         "{admin}"
+    );
+    let (_, entries) = get_json(&server, "/api/v1/audit?limit=100", Some(&server.auditor));
+    let entry = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "search_personal" && e["subject"] == subject.as_str())
+        .expect("the personal search is audited");
+    assert_eq!(entry["purpose"], "test");
+    let target = entry["target"].as_str().unwrap();
+    assert!(
+        !target.contains(&number),
+        "the audit log holds no whole number: {target}"
     );
 }
 

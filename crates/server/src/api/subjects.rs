@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::NaiveDate;
 use gongxin_core::access::Principal;
+use gongxin_core::value::mask_id;
 use gongxin_search::SearchQuery;
 use gongxin_store::Store;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,9 @@ pub struct SearchParams {
     subject_type: Option<String>,
     limit: Option<usize>,
     offset: Option<usize>,
+    /// With a key allowed personal data: the purpose that lets the search match legal
+    /// representatives' names and identity numbers (and has it audited).
+    purpose: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -60,12 +64,15 @@ fn looks_like_id_number(text: &str) -> bool {
         && (bytes[17].is_ascii_digit() || bytes[17] == b'X')
 }
 
+/// Runs a search; `personal` asks to match personal data too (legal representatives' names,
+/// identity numbers), which only the roles allowed it get.
 pub fn run_search(
     state: &AppState,
     principal: &Principal,
     params: SearchQuery,
+    personal: bool,
 ) -> Result<SearchAnswer, ApiError> {
-    let allowed = may_match_representatives(principal);
+    let allowed = personal && may_match_representatives(principal);
     // An identity number is looked for by its keyed hash, the only form the index holds.
     let personal_id_hash = allowed
         .then(|| params.text.trim().to_ascii_uppercase())
@@ -111,9 +118,39 @@ pub async fn search(
         query.limit = limit;
     }
     query.offset = params.offset.unwrap_or(0);
-    let answer = tokio::task::spawn_blocking(move || run_search(&state, &caller.principal, query))
-        .await
-        .map_err(ApiError::internal)??;
+    // Matching people is reading personal data: only with a stated purpose, and audited.
+    let purpose = params
+        .purpose
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && may_match_representatives(&caller.principal))
+        .map(str::to_owned);
+    let personal = purpose.is_some();
+    let asked = if looks_like_id_number(&query.text.trim().to_ascii_uppercase()) {
+        mask_id(query.text.trim())
+    } else {
+        query.text.clone()
+    };
+    let searcher = state.clone();
+    let principal = caller.principal.clone();
+    let answer =
+        tokio::task::spawn_blocking(move || run_search(&searcher, &principal, query, personal))
+            .await
+            .map_err(ApiError::internal)??;
+    for hit in answer
+        .hits
+        .iter()
+        .filter(|h| h.matched == "legal_representative")
+    {
+        let entry = audit_entry(
+            &caller,
+            "search_personal",
+            Some(&hit.code),
+            Some(asked.clone()),
+            purpose.clone(),
+        );
+        record_audit(&state, entry).await?;
+    }
     Ok(Json(answer))
 }
 

@@ -121,10 +121,11 @@ async fn search(
     query.subject_type = form.subject_type.clone();
     query.limit = limit;
     query.offset = offset;
-    let answer = tokio::task::spawn_blocking(move || run_search(&state, &caller.principal, query))
-        .await
-        .map_err(ApiError::internal)
-        .and_then(|answer| answer);
+    let answer =
+        tokio::task::spawn_blocking(move || run_search(&state, &caller.principal, query, false))
+            .await
+            .map_err(ApiError::internal)
+            .and_then(|answer| answer);
     match answer {
         Ok(answer) => render::results(&page, &form, &answer, offset, limit),
         Err(error) => render::search_error(&page, &form, &error),
