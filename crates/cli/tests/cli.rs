@@ -34,11 +34,83 @@ fn every_command_has_help() {
         vec!["demo", "--help"],
         vec!["catalog", "--help"],
         vec!["bench", "ingest", "--help"],
+        vec!["bench", "serve", "--help"],
+        vec!["serve", "--help"],
+        vec!["keys", "create", "--help"],
+        vec!["keys", "list", "--help"],
+        vec!["keys", "revoke", "--help"],
+        vec!["reindex", "--help"],
     ] {
         let output = gongxin(&command);
         assert!(output.status.success(), "{command:?}");
         assert!(stdout(&output).contains("Usage"), "{command:?}");
     }
+}
+
+#[test]
+fn keys_are_created_shown_once_listed_without_secrets_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = path(dir.path());
+    let created = gongxin(&[
+        "keys",
+        "create",
+        "--data-dir",
+        data,
+        "--role",
+        "department",
+        "--name",
+        "福州市场监管",
+        "--unit",
+        "11350100MB01917672",
+        "--items",
+        "admin_penalty,admin_license",
+    ]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let key: Value = serde_json::from_str(&stdout(&created)).unwrap();
+    let secret = key["secret"].as_str().unwrap();
+    assert!(secret.starts_with("gx_"));
+    let id = key["id"].as_str().unwrap();
+    let listed = stdout(&gongxin(&["keys", "list", "--data-dir", data]));
+    assert!(
+        listed.contains(id) && listed.contains("福州市场监管"),
+        "{listed}"
+    );
+    assert!(!listed.contains(secret), "secrets are never listed");
+    assert!(
+        gongxin(&["keys", "revoke", "--data-dir", data, id])
+            .status
+            .success()
+    );
+    let listed: Value =
+        serde_json::from_str(stdout(&gongxin(&["keys", "list", "--data-dir", data])).trim())
+            .unwrap();
+    assert!(listed["revoked_at_us"].as_i64().is_some());
+    assert_eq!(
+        gongxin(&["keys", "revoke", "--data-dir", data, id])
+            .status
+            .code(),
+        Some(1)
+    );
+    let bad = gongxin(&[
+        "keys",
+        "create",
+        "--data-dir",
+        data,
+        "--role",
+        "department",
+        "--name",
+        "x",
+        "--unit",
+        "u",
+        "--items",
+        "nonsense",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("nonsense"));
 }
 
 #[test]
