@@ -131,8 +131,9 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     set("cache_size", -262_144)?;
     // Sorts and temporary b-trees of reads in memory, never in temp files.
     set("temp_store", 2)?;
-    // Reads of the main file through the page cache of the OS, without copying.
-    set("mmap_size", 1 << 30)?;
+    // Reads of the main file through the page cache of the OS, without a system call or a
+    // copy per page: up to 64 GiB (the build raises SQLite's 2 GB cap, see .cargo/config.toml).
+    set("mmap_size", 1 << 36)?;
     let page_size: i64 = conn
         .pragma_query_value(None, "page_size", |row| row.get(0))
         .map_err(db("reading page_size"))?;
