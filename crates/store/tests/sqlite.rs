@@ -266,3 +266,15 @@ fn a_database_from_a_newer_version_is_refused() {
         "{error:?}"
     );
 }
+
+/// The build raises SQLite's 2 GB cap on the memory map (`.cargo/config.toml`): without it
+/// the store's `mmap_size` is silently cut and large files are read a page per system call.
+#[test]
+fn the_build_maps_files_past_two_gigabytes() {
+    let harness = Sqlite::new();
+    let conn = Connection::open(harness.file()).unwrap();
+    let mapped: i64 = conn
+        .pragma_update_and_check(None, "mmap_size", 1_i64 << 36, |row| row.get(0))
+        .unwrap();
+    assert_eq!(mapped, 1 << 36);
+}
