@@ -41,6 +41,10 @@ const EMBEDDED_ITEMS: &[(&str, &str)] = &[
         include_str!("../../../catalog/items/honour.toml"),
     ),
     (
+        "items/key_attention.toml",
+        include_str!("../../../catalog/items/key_attention.toml"),
+    ),
+    (
         "items/credit_commitment.toml",
         include_str!("../../../catalog/items/credit_commitment.toml"),
     ),

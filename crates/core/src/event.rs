@@ -40,15 +40,36 @@ impl Serialize for Hash {
     }
 }
 
-/// What happened. Stored as its snake_case name; later issues add kinds (objections, repairs,
-/// list entries), and an unknown name in a stored log is reported, never guessed.
+/// What happened. Stored as its snake_case name; an unknown name in a stored log is reported,
+/// never guessed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     RecordSubmitted,
     RecordCorrected,
     RecordRevoked,
+    /// Steps of a listing case (see `listing`).
+    ListingProposed,
+    ListingObjected,
+    ListingDecided,
+    ListingRemoved,
+    /// Steps of an objection to a record in force (see `objection`).
+    ObjectionFiled,
+    ObjectionDecided,
 }
+
+/// Every kind, for parsing and documentation.
+const ALL_KINDS: [EventKind; 9] = [
+    EventKind::RecordSubmitted,
+    EventKind::RecordCorrected,
+    EventKind::RecordRevoked,
+    EventKind::ListingProposed,
+    EventKind::ListingObjected,
+    EventKind::ListingDecided,
+    EventKind::ListingRemoved,
+    EventKind::ObjectionFiled,
+    EventKind::ObjectionDecided,
+];
 
 impl EventKind {
     pub fn as_str(self) -> &'static str {
@@ -56,7 +77,22 @@ impl EventKind {
             EventKind::RecordSubmitted => "record_submitted",
             EventKind::RecordCorrected => "record_corrected",
             EventKind::RecordRevoked => "record_revoked",
+            EventKind::ListingProposed => "listing_proposed",
+            EventKind::ListingObjected => "listing_objected",
+            EventKind::ListingDecided => "listing_decided",
+            EventKind::ListingRemoved => "listing_removed",
+            EventKind::ObjectionFiled => "objection_filed",
+            EventKind::ObjectionDecided => "objection_decided",
         }
+    }
+
+    /// Whether the event changes a record (its payload is the record), rather than a step of
+    /// a case about one.
+    pub fn is_record_change(self) -> bool {
+        matches!(
+            self,
+            EventKind::RecordSubmitted | EventKind::RecordCorrected | EventKind::RecordRevoked
+        )
     }
 
     /// The event that records a change to a record; `None` for an unchanged re-submission.
@@ -80,13 +116,39 @@ impl FromStr for EventKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "record_submitted" => Ok(EventKind::RecordSubmitted),
-            "record_corrected" => Ok(EventKind::RecordCorrected),
-            "record_revoked" => Ok(EventKind::RecordRevoked),
-            other => Err(format!("unknown event kind `{other}`")),
-        }
+        ALL_KINDS
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| format!("unknown event kind `{s}`"))
     }
+}
+
+/// The payload of a case step: the case's id, the step, and the state after it. The id is in
+/// the payload so that the log alone tells which case an event belongs to.
+pub fn case_payload<S: Serialize, T: Serialize>(case: &str, step: &S, state: &T) -> String {
+    serde_json::json!({ "case": case, "step": step, "state": state }).to_string()
+}
+
+/// The case id of a [`case_payload`]; `None` if the payload is not one.
+pub fn case_of_payload(payload: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct CaseRef {
+        case: String,
+    }
+    serde_json::from_str::<CaseRef>(payload)
+        .ok()
+        .map(|c| c.case)
+}
+
+/// The state part of a [`case_payload`], decoded.
+pub fn case_state<T: serde::de::DeserializeOwned>(payload: &str) -> Option<T> {
+    #[derive(Deserialize)]
+    struct StateRef<T> {
+        state: T,
+    }
+    serde_json::from_str::<StateRef<T>>(payload)
+        .ok()
+        .map(|s| s.state)
 }
 
 /// An event before it takes its place in the chain.

@@ -8,7 +8,10 @@
 pub mod access;
 pub mod calendar;
 pub mod catalog;
+pub mod discipline;
 pub mod event;
+pub mod listing;
+pub mod objection;
 pub mod personal;
 pub mod problem;
 pub mod publication;

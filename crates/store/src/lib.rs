@@ -8,6 +8,7 @@ mod sqlite;
 
 use chrono::NaiveDate;
 use gongxin_core::access::Principal;
+use gongxin_core::event::EventKind;
 use gongxin_core::event::{ChainError, Event};
 use gongxin_core::record::{Change, PreparedRecord, Record, RecordId, RecordStatus};
 
@@ -24,6 +25,10 @@ pub enum StoreError {
     SchemaTooNew { found: u32, known: u32 },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// Someone else changed what the caller read before writing (a case moved on, a receipt
+    /// exists): read again and decide again.
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 /// Who made a batch of changes, and when (microseconds since the Unix epoch, UTC).
@@ -137,6 +142,80 @@ pub struct ArrivalCount {
     pub count: u64,
 }
 
+/// The kinds of due-process case the platform keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    Listing,
+    Objection,
+}
+
+impl CaseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseKind::Listing => "listing",
+            CaseKind::Objection => "objection",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CaseKind> {
+        [CaseKind::Listing, CaseKind::Objection]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
+
+/// One step of a case, to append: the event and the case's state after it.
+#[derive(Debug, Clone)]
+pub struct CaseStep<'a> {
+    pub id: &'a str,
+    pub kind: CaseKind,
+    pub event: EventKind,
+    pub subject: &'a str,
+    /// The record the case is about (for a listing, the entry it proposes).
+    pub record: RecordId,
+    pub open: bool,
+    /// The next deadline of the case, if it has one.
+    pub due: Option<NaiveDate>,
+    /// The event's payload: the step and the state after it, as JSON.
+    pub payload: String,
+    /// The head the caller decided on: `None` for a new case. Another step in between is a
+    /// [`StoreError::Conflict`], so that two officers cannot both decide one case.
+    pub expected_head: Option<u64>,
+}
+
+/// A case as stored; its state is the payload of its latest event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCase {
+    pub id: String,
+    pub kind: CaseKind,
+    pub subject: String,
+    pub record: RecordId,
+    pub open: bool,
+    pub due: Option<NaiveDate>,
+    pub first_seq: u64,
+    pub head_seq: u64,
+    pub payload: String,
+}
+
+/// One check an approving department ran, as answered.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckEntry {
+    pub receipt: String,
+    pub at_us: i64,
+    pub key_id: Option<String>,
+    pub unit: Option<String>,
+    pub subject: Option<String>,
+    pub scenario: String,
+    pub purpose: String,
+    /// The last event of the log when the check was answered: what the platform knew.
+    pub log_seq: u64,
+    pub measures_version: String,
+    /// The request and the answer, as JSON.
+    pub request: String,
+    pub answer: String,
+}
+
 /// The storage contract. Every engine implements it and passes the same conformance tests.
 pub trait Store {
     /// Stores the records `records` yields in one transaction: either every record's event is
@@ -206,4 +285,95 @@ pub trait Store {
 
     /// Record arrivals grouped by source unit, item, decision day and arrival day (UTC+8).
     fn arrivals(&self) -> Result<Vec<ArrivalCount>, StoreError>;
+
+    /// Appends one step of a case and, in the same transaction, the records it brings into
+    /// being or changes (a listing decided, an entry removed). Returns the step's event seq
+    /// and what happened to each record.
+    fn append_case(
+        &mut self,
+        step: &CaseStep<'_>,
+        records: &mut dyn Iterator<Item = PreparedRecord>,
+        actor: &Actor<'_>,
+    ) -> Result<(u64, Vec<Change>), StoreError>;
+
+    fn case(&self, id: &str) -> Result<Option<StoredCase>, StoreError>;
+
+    /// The cases about a subject, oldest first.
+    fn cases_of(
+        &self,
+        subject: &str,
+        kind: Option<CaseKind>,
+    ) -> Result<Vec<StoredCase>, StoreError>;
+
+    /// The cases about one record, oldest first.
+    fn cases_of_record(&self, record: &RecordId) -> Result<Vec<StoredCase>, StoreError>;
+
+    /// Every event of one case, oldest first.
+    fn case_history(&self, id: &str) -> Result<Vec<Event>, StoreError>;
+
+    /// Appends a check to the check log; a receipt that exists is a [`StoreError::Conflict`].
+    fn append_check(&mut self, entry: &CheckEntry) -> Result<(), StoreError>;
+
+    fn check_entry(&self, receipt: &str) -> Result<Option<CheckEntry>, StoreError>;
+
+    /// The latest `limit` checks of a subject, newest first.
+    fn checks_of(&self, subject: &str, limit: usize) -> Result<Vec<CheckEntry>, StoreError>;
+
+    /// The records of a subject as they stood when the log ended at `log_seq`: records that
+    /// came later are left out, and records changed later are taken at their version then.
+    fn records_as_of(
+        &self,
+        subject_code: &str,
+        log_seq: u64,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut then = Vec::new();
+        for mut stored in self.records_of(subject_code)? {
+            if stored.first_seq > log_seq {
+                continue;
+            }
+            if stored.head_seq > log_seq {
+                let Some(event) = self
+                    .history(&stored.id)?
+                    .into_iter()
+                    .rev()
+                    .find(|e| e.seq <= log_seq && e.kind.is_record_change())
+                else {
+                    continue;
+                };
+                stored.record = Record::from_payload(&event.payload)
+                    .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", event.seq)))?;
+                stored.status = stored.record.status;
+                stored.head_seq = event.seq;
+            }
+            then.push(stored);
+        }
+        Ok(then)
+    }
+
+    /// The payload of each case about a subject as it stood when the log ended at `log_seq`.
+    fn cases_as_of(
+        &self,
+        subject: &str,
+        kind: Option<CaseKind>,
+        log_seq: u64,
+    ) -> Result<Vec<(StoredCase, String)>, StoreError> {
+        let mut then = Vec::new();
+        for case in self.cases_of(subject, kind)? {
+            if case.first_seq > log_seq {
+                continue;
+            }
+            let payload = if case.head_seq <= log_seq {
+                case.payload.clone()
+            } else {
+                self.case_history(&case.id)?
+                    .into_iter()
+                    .rev()
+                    .find(|e| e.seq <= log_seq)
+                    .map(|e| e.payload)
+                    .unwrap_or_default()
+            };
+            then.push((case, payload));
+        }
+        Ok(then)
+    }
 }

@@ -69,6 +69,8 @@ conformance!(
     the_audit_log_appends_and_filters,
     arrivals_count_records_by_day,
     subjects_are_walked_in_code_order,
+    cases_are_steps_in_the_log,
+    the_check_log_appends_once,
 );
 
 const ACTOR: Actor<'static> = Actor {

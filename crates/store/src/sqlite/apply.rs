@@ -80,7 +80,7 @@ pub(super) fn apply(
 /// The last event this store committed must still be there, unchanged. Later events from
 /// another writer are fine; fewer events, or a different one at that place, mean the log was
 /// cut or rewritten behind the store's back, and appending would fork the chain.
-fn check_cached_head(tx: &Transaction<'_>, cached: ChainHead) -> Result<(), StoreError> {
+pub(super) fn check_cached_head(tx: &Transaction<'_>, cached: ChainHead) -> Result<(), StoreError> {
     if cached == ChainHead::EMPTY {
         return Ok(());
     }
@@ -112,7 +112,7 @@ struct Current {
 }
 
 /// One batch in progress: the statements it uses and the chain head it has reached.
-struct Batch<'t> {
+pub(super) struct Batch<'t> {
     head: ChainHead,
     actor: &'t Actor<'t>,
     find_record: CachedStatement<'t>,
@@ -128,7 +128,7 @@ struct Batch<'t> {
 }
 
 impl<'t> Batch<'t> {
-    fn new(
+    pub(super) fn new(
         tx: &'t Connection,
         head: ChainHead,
         known: KnownSubjects,
@@ -177,11 +177,11 @@ impl<'t> Batch<'t> {
     }
 
     /// The chain head reached and what was learned, releasing the statements.
-    fn finish(self) -> (ChainHead, KnownSubjects) {
+    pub(super) fn finish(self) -> (ChainHead, KnownSubjects) {
         (self.head, self.known)
     }
 
-    fn apply(&mut self, prepared: &PreparedRecord) -> Result<Change, StoreError> {
+    pub(super) fn apply(&mut self, prepared: &PreparedRecord) -> Result<Change, StoreError> {
         let key = prepared.key();
         let id = prepared.id();
         let seq = self.head.seq + 1;

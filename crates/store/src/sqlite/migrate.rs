@@ -30,6 +30,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "access",
         sql: include_str!("../../migrations/sqlite/0002_access.sql"),
     },
+    Migration {
+        version: 3,
+        name: "discipline",
+        sql: include_str!("../../migrations/sqlite/0003_discipline.sql"),
+    },
 ];
 
 /// The version a fully migrated database has.

@@ -5,6 +5,7 @@
 
 mod access;
 mod apply;
+mod cases;
 mod migrate;
 mod read;
 mod verify;
@@ -16,15 +17,15 @@ use gongxin_core::record::{Change, PreparedRecord, RecordId};
 use rusqlite::Connection;
 
 use crate::{
-    Actor, ApiKey, ArrivalCount, AuditEntry, AuditQuery, Counts, Store, StoreError, StoredRecord,
-    Subject, Verification,
+    Actor, ApiKey, ArrivalCount, AuditEntry, AuditQuery, CaseKind, CaseStep, CheckEntry, Counts,
+    Store, StoreError, StoredCase, StoredRecord, Subject, Verification,
 };
 
 /// The file [`SqliteStore::open_in_dir`] keeps the database in.
 const FILE_NAME: &str = "gongxin.sqlite";
 
 /// Enough for every statement the store prepares, so that none is ever re-parsed.
-const STATEMENT_CACHE: usize = 32;
+const STATEMENT_CACHE: usize = 48;
 
 /// A [`Store`] in one SQLite database file.
 ///
@@ -225,5 +226,53 @@ impl Store for SqliteStore {
 
     fn arrivals(&self) -> Result<Vec<ArrivalCount>, StoreError> {
         access::arrivals(&self.conn)
+    }
+
+    fn append_case(
+        &mut self,
+        step: &CaseStep<'_>,
+        records: &mut dyn Iterator<Item = PreparedRecord>,
+        actor: &Actor<'_>,
+    ) -> Result<(u64, Vec<Change>), StoreError> {
+        cases::append_case(
+            &mut self.conn,
+            &mut self.head,
+            &mut self.known,
+            step,
+            records,
+            actor,
+        )
+    }
+
+    fn case(&self, id: &str) -> Result<Option<StoredCase>, StoreError> {
+        cases::case(&self.conn, id)
+    }
+
+    fn cases_of(
+        &self,
+        subject: &str,
+        kind: Option<CaseKind>,
+    ) -> Result<Vec<StoredCase>, StoreError> {
+        cases::cases_of(&self.conn, subject, kind)
+    }
+
+    fn cases_of_record(&self, record: &RecordId) -> Result<Vec<StoredCase>, StoreError> {
+        cases::cases_of_record(&self.conn, record)
+    }
+
+    fn case_history(&self, id: &str) -> Result<Vec<Event>, StoreError> {
+        cases::case_history(&self.conn, id)
+    }
+
+    fn append_check(&mut self, entry: &CheckEntry) -> Result<(), StoreError> {
+        cases::append_check(&self.conn, entry)
+    }
+
+    fn check_entry(&self, receipt: &str) -> Result<Option<CheckEntry>, StoreError> {
+        cases::check_entry(&self.conn, receipt)
+    }
+
+    fn checks_of(&self, subject: &str, limit: usize) -> Result<Vec<CheckEntry>, StoreError> {
+        cases::checks_of(&self.conn, subject, limit)
     }
 }

@@ -275,23 +275,34 @@ pub(super) fn history(conn: &Connection, id: &RecordId) -> Result<Vec<Event>, St
         .prepare_cached("SELECT head_seq FROM records WHERE id = ?1")
         .and_then(|mut stmt| stmt.query_row([&id.0[..]], |row| row.get(0)).optional())
         .map_err(db("reading a record's head"))?;
-    let mut stmt = tx
+    linked_events(&tx, head, id, format_args!("record {id}"))
+}
+
+/// The events linked back from `head` through `prev_record_seq`, oldest first: the history of
+/// a record, or of a case about the record `id`.
+pub(super) fn linked_events(
+    conn: &Connection,
+    head: Option<i64>,
+    id: &RecordId,
+    owner: impl Display,
+) -> Result<Vec<Event>, StoreError> {
+    let mut stmt = conn
         .prepare_cached(&format!(
             "SELECT {EVENT_COLUMNS}, prev_record_seq FROM events WHERE seq = ?1"
         ))
-        .map_err(db("reading a record's history"))?;
+        .map_err(db("reading a history"))?;
     let mut events = Vec::new();
     let mut next = head;
     while let Some(at) = next {
-        let mut rows = stmt.query([at]).map_err(db("reading a record's history"))?;
+        let mut rows = stmt.query([at]).map_err(db("reading a history"))?;
         let row = rows
             .next()
-            .map_err(db("reading a record's history"))?
-            .ok_or_else(|| corrupt(format!("record {id}: its event {at} is missing")))?;
+            .map_err(db("reading a history"))?
+            .ok_or_else(|| corrupt(format!("{owner}: its event {at} is missing")))?;
         let event = event(row)?;
         if event.record != id.to_string() {
             return Err(corrupt(format!(
-                "record {id}: event {at} in its history is about `{}`",
+                "{owner}: event {at} in its history is about `{}`",
                 event.record
             )));
         }
@@ -299,7 +310,7 @@ pub(super) fn history(conn: &Connection, id: &RecordId) -> Result<Vec<Event>, St
         // Strictly decreasing, so that a damaged link cannot send the walk round in circles.
         if prev.is_some_and(|p| p >= at) {
             return Err(corrupt(format!(
-                "record {id}: event {at} links back to a later event"
+                "{owner}: event {at} links back to a later event"
             )));
         }
         events.push(event);

@@ -12,7 +12,9 @@
 //! Together with "as many rows as head events found", that makes the rows and the records in
 //! the log the same set, without holding either in memory.
 
-use gongxin_core::event::{ChainVerifier, Event};
+use std::collections::HashMap;
+
+use gongxin_core::event::{ChainVerifier, Event, case_of_payload};
 use gongxin_core::record::{Record, RecordId};
 use rusqlite::{CachedStatement, Connection, OptionalExtension};
 
@@ -32,6 +34,7 @@ pub(super) fn verify(
         .unchecked_transaction()
         .map_err(db("starting a read"))?;
     let mut chain = ChainVerifier::default();
+    let mut cases = CasesSeen::default();
     let mut projection = Projection {
         find: tx
             .prepare_cached(
@@ -60,7 +63,14 @@ pub(super) fn verify(
         if projection.first_mismatch.is_none() && !event.record.is_empty() {
             let prev_record_seq: Option<i64> =
                 column(row, 9, format_args!("event {}: prev_record_seq", event.seq))?;
-            projection.check(&event, prev_record_seq)?;
+            if event.kind.is_record_change() {
+                projection.check(&event, prev_record_seq)?;
+            } else if let Err(reason) = cases.follow(&event, prev_record_seq) {
+                projection.first_mismatch = Some(Verification::ProjectionMismatch {
+                    record: event.record.clone(),
+                    reason,
+                });
+            }
         }
         if chain.checked() % PROGRESS_EVERY == 0 {
             progress(chain.checked());
@@ -76,10 +86,93 @@ pub(super) fn verify(
     if u64::try_from(rows).ok() != Some(projection.heads_seen) {
         return orphan_row(&tx);
     }
+    if let Err((record, reason)) = cases.compare(&tx)? {
+        return Ok(Verification::ProjectionMismatch { record, reason });
+    }
     Ok(Verification::Intact {
         events: chain.checked(),
         head: chain.head().to_string(),
     })
+}
+
+/// The cases met in the log: few enough to hold in memory, compared with the `cases` rows
+/// at the end.
+#[derive(Default)]
+struct CasesSeen {
+    /// Case id → (subject, record, first seq, last seq).
+    cases: HashMap<String, (String, String, u64, u64)>,
+}
+
+impl CasesSeen {
+    /// Follows one case event: it names its case, and links to that case's previous event.
+    fn follow(&mut self, event: &Event, prev: Option<i64>) -> Result<(), String> {
+        let case = case_of_payload(&event.payload)
+            .ok_or_else(|| format!("event {} names no case", event.seq))?;
+        let prev = prev.and_then(|p| u64::try_from(p).ok());
+        match self.cases.get_mut(&case) {
+            None if prev.is_none() => {
+                self.cases.insert(
+                    case,
+                    (
+                        event.subject.clone(),
+                        event.record.clone(),
+                        event.seq,
+                        event.seq,
+                    ),
+                );
+                Ok(())
+            }
+            None => Err(format!(
+                "event {} starts case {case} but links to an earlier event",
+                event.seq
+            )),
+            Some((subject, record, _, last)) => {
+                if prev != Some(*last) || *subject != event.subject || *record != event.record {
+                    return Err(format!(
+                        "event {} of case {case} does not follow its event {last}",
+                        event.seq
+                    ));
+                }
+                *last = event.seq;
+                Ok(())
+            }
+        }
+    }
+
+    /// Every `cases` row is a case of the log with its first and last event, and the other
+    /// way round.
+    fn compare(&self, conn: &Connection) -> Result<Result<(), (String, String)>, StoreError> {
+        let mut stmt = conn
+            .prepare("SELECT id, subject, record, first_seq, head_seq FROM cases")
+            .map_err(db("reading cases"))?;
+        let mut rows = stmt.query([]).map_err(db("reading cases"))?;
+        let mut found = 0;
+        while let Some(row) = rows.next().map_err(db("reading cases"))? {
+            found += 1;
+            let id: String = column(row, 0, "cases.id")?;
+            let subject: String = column(row, 1, "cases.subject")?;
+            let record: Vec<u8> = column(row, 2, "cases.record")?;
+            let record = hex::encode(record);
+            let first: i64 = column(row, 3, "cases.first_seq")?;
+            let head: i64 = column(row, 4, "cases.head_seq")?;
+            let matches = self.cases.get(&id).is_some_and(|(s, r, f, l)| {
+                *s == subject && *r == record && *f as i64 == first && *l as i64 == head
+            });
+            if !matches {
+                return Ok(Err((
+                    record,
+                    format!("case {id} differs from its events in the log"),
+                )));
+            }
+        }
+        if found != self.cases.len() {
+            return Ok(Err((
+                String::new(),
+                "the log holds cases that have no cases row".to_owned(),
+            )));
+        }
+        Ok(Ok(()))
+    }
 }
 
 /// The projection side of the pass.

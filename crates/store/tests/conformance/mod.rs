@@ -10,10 +10,11 @@ pub mod fixtures;
 use std::slice;
 
 use gongxin_core::access::Principal;
-use gongxin_core::event::{EventKind, Hash};
-use gongxin_core::record::{Change, RecordId, RecordStatus, SubjectId};
+use gongxin_core::event::{EventKind, Hash, case_payload, case_state};
+use gongxin_core::record::{Change, PreparedRecord, RecordId, RecordStatus, SubjectId};
 use gongxin_store::{
-    Actor, ApiKey, AuditEntry, AuditQuery, Counts, Store, StoreError, Verification,
+    Actor, ApiKey, AuditEntry, AuditQuery, CaseKind, CaseStep, CheckEntry, Counts, Store,
+    StoreError, Verification,
 };
 
 use fixtures::{
@@ -633,4 +634,195 @@ pub fn subjects_are_walked_in_code_order<H: Harness>(harness: &mut H) {
     let mut expected: Vec<_> = records.iter().map(|r| r.subject.to_string()).collect();
     expected.sort();
     assert_eq!(seen, expected);
+}
+
+fn case_step<'a>(
+    id: &'a str,
+    event: EventKind,
+    subject: &'a str,
+    record: RecordId,
+    open: bool,
+    state: &str,
+    expected_head: Option<u64>,
+) -> CaseStep<'a> {
+    CaseStep {
+        id,
+        kind: CaseKind::Listing,
+        event,
+        subject,
+        record,
+        open,
+        due: open.then(|| date("2024-03-08")),
+        payload: case_payload(id, &state, &state),
+        expected_head,
+    }
+}
+
+/// A case's steps are events in the chain, linked per case; a decision brings its record in
+/// with it, in one transaction; a stale or repeated step is a conflict; `verify` checks it all.
+pub fn cases_are_steps_in_the_log<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    let entry = penalty_for(1, "厦市监信〔2024〕1号");
+    let id = entry.id();
+    let subject = entry.subject.to_string();
+    let case = "lst_1";
+
+    let (first, changes) = store
+        .append_case(
+            &case_step(
+                case,
+                EventKind::ListingProposed,
+                &subject,
+                id,
+                true,
+                "proposed",
+                None,
+            ),
+            &mut std::iter::empty(),
+            &actor(0),
+        )
+        .unwrap();
+    assert!(changes.is_empty());
+    let again = store.append_case(
+        &case_step(
+            case,
+            EventKind::ListingProposed,
+            &subject,
+            id,
+            true,
+            "proposed",
+            None,
+        ),
+        &mut std::iter::empty(),
+        &actor(1),
+    );
+    assert!(matches!(again, Err(StoreError::Conflict(_))));
+
+    let (decided, changes) = store
+        .append_case(
+            &case_step(
+                case,
+                EventKind::ListingDecided,
+                &subject,
+                id,
+                false,
+                "listed",
+                Some(first),
+            ),
+            &mut std::iter::once(PreparedRecord::new(entry.clone())),
+            &actor(2),
+        )
+        .unwrap();
+    assert_eq!(changes, [Change::Submitted]);
+    assert_eq!(decided, first + 1);
+    // The record came in with the decision.
+    assert_eq!(store.record(&id).unwrap().unwrap().first_seq, decided + 1);
+
+    // Deciding again on the old head is refused: someone moved the case on.
+    let stale = store.append_case(
+        &case_step(
+            case,
+            EventKind::ListingDecided,
+            &subject,
+            id,
+            false,
+            "twice",
+            Some(first),
+        ),
+        &mut std::iter::empty(),
+        &actor(3),
+    );
+    assert!(matches!(stale, Err(StoreError::Conflict(_))));
+
+    let stored = store.case(case).unwrap().unwrap();
+    assert_eq!(
+        (stored.first_seq, stored.head_seq, stored.open, stored.due),
+        (first, decided, false, None)
+    );
+    assert_eq!(
+        case_state::<String>(&stored.payload).as_deref(),
+        Some("listed")
+    );
+    assert_eq!(
+        store.cases_of(&subject, Some(CaseKind::Listing)).unwrap(),
+        [stored.clone()]
+    );
+    assert!(
+        store
+            .cases_of(&subject, Some(CaseKind::Objection))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.cases_of_record(&id).unwrap(), [stored]);
+    let kinds: Vec<EventKind> = store
+        .case_history(case)
+        .unwrap()
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [EventKind::ListingProposed, EventKind::ListingDecided]
+    );
+    // The record's own history is the record's events alone.
+    assert_eq!(store.history(&id).unwrap().len(), 1);
+    assert_intact(&store, 3);
+
+    // What the platform knew at each point of the log.
+    assert!(store.records_as_of(&subject, first).unwrap().is_empty());
+    let then = store.cases_as_of(&subject, None, first).unwrap();
+    assert_eq!(
+        case_state::<String>(&then[0].1).as_deref(),
+        Some("proposed")
+    );
+    store
+        .apply_records(&[corrected(entry.clone(), "CF_NR_FK", "9")], &actor(4))
+        .unwrap();
+    let before = store.records_as_of(&subject, decided + 1).unwrap();
+    assert_eq!(before[0].record.field("CF_NR_FK"), Some("5"));
+    let now = store.records_as_of(&subject, u64::MAX).unwrap();
+    assert_eq!(now[0].record.field("CF_NR_FK"), Some("9"));
+    assert_intact(&store, 4);
+}
+
+/// The check log keeps every receipt once, and finds a subject's latest checks.
+pub fn the_check_log_appends_once<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    let entry = |receipt: &str, at: i64, subject: &str| CheckEntry {
+        receipt: receipt.to_owned(),
+        at_us: AT + at,
+        key_id: Some("gx_dept".to_owned()),
+        unit: Some("11350200MB0000000X".to_owned()),
+        subject: Some(subject.to_owned()),
+        scenario: "bidding".to_owned(),
+        purpose: "招标资格审查".to_owned(),
+        log_seq: 7,
+        measures_version: "2026.11.1".to_owned(),
+        request: "{}".to_owned(),
+        answer: "{\"hits\":[]}".to_owned(),
+    };
+    let a = uscc(1).to_string();
+    let b = uscc(2).to_string();
+    store.append_check(&entry("ck_1", 1, &a)).unwrap();
+    store.append_check(&entry("ck_2", 2, &a)).unwrap();
+    store.append_check(&entry("ck_3", 3, &b)).unwrap();
+    assert!(matches!(
+        store.append_check(&entry("ck_1", 4, &a)),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.check_entry("ck_2").unwrap(),
+        Some(entry("ck_2", 2, &a))
+    );
+    assert_eq!(store.check_entry("ck_9").unwrap(), None);
+    let latest: Vec<String> = store
+        .checks_of(&a, 10)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.receipt)
+        .collect();
+    assert_eq!(latest, ["ck_2", "ck_1"]);
+    assert_eq!(store.checks_of(&a, 1).unwrap().len(), 1);
+    let store = harness.reopen(store);
+    assert_eq!(store.check_entry("ck_3").unwrap().unwrap().subject, Some(b));
 }
