@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod discipline;
 pub mod event;
 pub mod listing;
+pub mod name_match;
 pub mod objection;
 pub mod personal;
 pub mod problem;

@@ -765,7 +765,7 @@ fn id_number(rng: &mut Rng, region: &str) -> String {
 }
 
 /// SplitMix64: small, fast and good enough for test data; no dependency needed.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -776,7 +776,7 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 
@@ -784,7 +784,7 @@ impl Rng {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
 
@@ -973,7 +973,7 @@ const DEPARTMENTS: &[(&str, &str)] = &[
     ("税务局", "税"),
 ];
 
-const INDUSTRIES: &[&str] = &[
+pub(crate) const INDUSTRIES: &[&str] = &[
     "科技",
     "贸易",
     "餐饮管理",
@@ -992,7 +992,7 @@ const INDUSTRIES: &[&str] = &[
     "汽车销售",
 ];
 
-const SHOPS: &[&str] = &[
+pub(crate) const SHOPS: &[&str] = &[
     "小吃店",
     "便利店",
     "五金店",
@@ -1004,7 +1004,7 @@ const SHOPS: &[&str] = &[
     "维修部",
 ];
 
-const BRAND_CHARS: &[&str] = &[
+pub(crate) const BRAND_CHARS: &[&str] = &[
     "华", "誉", "鑫", "盛", "恒", "达", "信", "源", "通", "嘉", "瑞", "泰", "宏", "博", "中", "联",
     "金", "银", "丰", "安", "兴", "隆", "明", "德", "汇", "正", "和", "美", "新", "天", "海", "云",
     "山", "辰", "星", "阳", "佳", "润", "优", "锦",

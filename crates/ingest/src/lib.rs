@@ -3,4 +3,5 @@
 pub mod bind;
 pub mod generate;
 pub mod import;
+pub mod name_variants;
 pub mod read;
