@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use gongxin_core::calendar::WorkCalendar;
 use gongxin_core::catalog::Catalog;
+use gongxin_core::discipline::Discipline;
 use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::publication::PublicationRules;
 use gongxin_search::SearchIndex;
-use gongxin_server::{BoxedStore, Platform, StoreFactory};
+use gongxin_server::{BoxedStore, Clock, Platform, StoreFactory};
 use gongxin_store::SqliteStore;
 
 /// Options every command that reads or writes the platform's data takes.
@@ -26,6 +27,10 @@ pub struct DataArgs {
     pub rules: RuleArgs,
     #[command(flatten)]
     pub key: KeyArgs,
+    /// Count days as if today were DATE (YYYY-MM-DD) instead of the system date: for drills
+    /// and rehearsals of deadlines. Leave unset in production.
+    #[arg(long, value_name = "DATE", env = "GONGXIN_TODAY")]
+    pub today: Option<chrono::NaiveDate>,
 }
 
 /// Where the key that seals personal identity numbers comes from. It never goes into the
@@ -104,6 +109,7 @@ impl DataArgs {
     /// way to open store connections.
     pub fn platform(&self) -> Result<Platform> {
         let catalog = self.rules.catalog()?;
+        let discipline = self.rules.discipline(&catalog)?;
         let whitelist = self.rules.whitelist()?;
         let personal_key = self.personal_key()?;
         // Creates the schema before any reader connects.
@@ -118,13 +124,20 @@ impl DataArgs {
         Ok(Platform {
             data_dir: self.data_dir.clone(),
             catalog,
+            discipline,
             rules: PublicationRules::default_rules().clone(),
             calendar: WorkCalendar::embedded(),
             whitelist,
             personal_key,
             search,
             open_store,
+            clock: self.clock(),
         })
+    }
+
+    /// The system clock, or the fixed day of `--today`.
+    pub fn clock(&self) -> Clock {
+        self.today.map_or(Clock::System, Clock::fixed)
     }
 
     pub fn personal_key(&self) -> Result<PersonalDataKey> {
@@ -138,6 +151,23 @@ impl DataArgs {
 }
 
 impl RuleArgs {
+    /// The list types and measures: `lists.toml` and `measures.toml` of the catalog directory,
+    /// or the embedded ones; checked against `catalog`.
+    pub fn discipline(&self, catalog: &Catalog) -> Result<Discipline> {
+        match &self.catalog {
+            None => Discipline::embedded(catalog).context("the embedded measures list is invalid"),
+            Some(dir) => {
+                let read = |name: &str| {
+                    let path = dir.join(name);
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading catalog file {}", path.display()))
+                };
+                Discipline::from_sources(&read("lists.toml")?, &read("measures.toml")?, catalog)
+                    .with_context(|| format!("the measures list in {} is invalid", dir.display()))
+            }
+        }
+    }
+
     /// Loads and checks the catalog; a broken catalog stops the command with its reason.
     pub fn catalog(&self) -> Result<Catalog> {
         let catalog = match &self.catalog {

@@ -49,6 +49,8 @@ enum Command {
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
+    /// Check a file of applicants in one scenario (应查必查): one result row per applicant.
+    Screen(commands::screen::ScreenArgs),
     /// Rebuild the search index from the store (stop the server first).
     Reindex(commands::reindex::ReindexArgs),
     /// Measure the platform against plain tools on the same work.
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Keys(command) => commands::keys::run(command),
         Command::Reindex(args) => commands::reindex::run(args),
+        Command::Screen(args) => commands::screen::run(args),
     };
     match result {
         Ok(code) => code,

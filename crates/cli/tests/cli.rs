@@ -40,6 +40,7 @@ fn every_command_has_help() {
         vec!["keys", "list", "--help"],
         vec!["keys", "revoke", "--help"],
         vec!["reindex", "--help"],
+        vec!["screen", "--help"],
     ] {
         let output = gongxin(&command);
         assert!(output.status.success(), "{command:?}");
@@ -367,4 +368,117 @@ fn identity_numbers_are_stored_sealed_and_shown_masked() {
         "91350100M000100Y43".replace('9', "5").as_str(),
     ]);
     assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn screen_writes_one_row_per_applicant_and_logs_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let data = dir.path().join("data");
+    let generated = gongxin(&[
+        "generate",
+        "--subjects",
+        "60",
+        "--records",
+        "120",
+        "--item",
+        "serious_dishonesty",
+        "--bad-per-mille",
+        "0",
+        "--out",
+        path(&input),
+    ]);
+    assert!(generated.status.success());
+    let imported = gongxin(&[
+        "import",
+        "--data-dir",
+        path(&data),
+        "--item",
+        "serious_dishonesty",
+        path(&input.join("serious_dishonesty.csv")),
+    ]);
+    assert!(imported.status.success(), "{}", stdout(&imported));
+
+    let store = SqliteStore::open_in_dir(&data).unwrap();
+    let listed = store.subjects_holding(&["serious_dishonesty"]).unwrap();
+    let listed_name = store.subject(&listed[1]).unwrap().unwrap().name;
+    drop(store);
+    // A listed subject by code, one by name only, a clean code, a mistyped code.
+    let applicants = dir.path().join("applicants.csv");
+    std::fs::write(
+        &applicants,
+        format!(
+            "编号,统一社会信用代码,企业名称\nA1,{},\nA2,,{listed_name}\nA3,91350200MA00000019,\nA4,9135020,坏代码\n",
+            listed[0]
+        ),
+    )
+    .unwrap();
+    let results = dir.path().join("results.jsonl");
+    // In the scenario of the serious list's restrictions; a day before every entry ends.
+    let screened = gongxin(&[
+        "screen",
+        "--data-dir",
+        path(&data),
+        "--scenario",
+        "bidding",
+        "--input",
+        path(&applicants),
+        "--output",
+        path(&results),
+        "--purpose",
+        "招标资格审查",
+        "--today",
+        "2026-11-01",
+    ]);
+    assert!(screened.status.success(), "{}", stdout(&screened));
+    assert!(stdout(&screened).contains("screened 4 applicants"));
+    let rows: Vec<Value> = std::fs::read_to_string(&results)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0]["applicant"]["matched_by"], "code");
+    assert_eq!(rows[1]["applicant"]["matched_by"], "name");
+    assert_eq!(rows[1]["applicant"]["code"], listed[1].as_str());
+    assert!(rows[1]["name_candidates"][0]["score"].as_f64().unwrap() >= 0.8);
+    assert!(rows[2]["hits"].as_array().unwrap().is_empty());
+    assert_eq!(rows[2]["applicant"]["known"], false);
+    assert!(rows[3]["problem"].as_str().unwrap().contains("9135020"));
+    let receipt = rows[0]["receipt"]
+        .as_str()
+        .unwrap()
+        .split('#')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(receipt.starts_with("ckb_"));
+
+    // The batch is in the check log with the digests of both files.
+    let store = SqliteStore::open_in_dir(&data).unwrap();
+    let entry = store
+        .check_entry(&receipt)
+        .unwrap()
+        .expect("the batch is logged");
+    let answer: Value = serde_json::from_str(&entry.answer).unwrap();
+    assert_eq!(answer["rows"], 4);
+    assert_eq!(answer["output_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(entry.purpose, "招标资格审查");
+
+    // An unknown scenario is refused with the known ones named.
+    let refused = gongxin(&[
+        "screen",
+        "--data-dir",
+        path(&data),
+        "--scenario",
+        "lottery",
+        "--input",
+        path(&applicants),
+        "--output",
+        path(&results),
+        "--purpose",
+        "x",
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("government_procurement"));
 }

@@ -312,6 +312,10 @@ pub struct Roles {
     /// The legal representative's name: searchable by the roles allowed to see it.
     #[serde(default)]
     pub legal_representative: Option<String>,
+    /// The legal representative's identity number: what a measure that reaches responsible
+    /// persons matches them by.
+    #[serde(default)]
+    pub legal_representative_id: Option<String>,
     /// The penalty kinds imposed (处罚类别), which choose the publication period.
     #[serde(default)]
     pub penalty_kinds: Option<String>,
@@ -324,6 +328,14 @@ pub struct Roles {
     /// The day the item ended (e.g. 移出日期, removal from a list), which ends publication.
     #[serde(default)]
     pub ended_on: Option<String>,
+    /// For list entries: why the subject is listed (列入原因), its basis (认定依据) and why it
+    /// left the list (移出原因) — what the listing workflow fills in.
+    #[serde(default)]
+    pub list_reason: Option<String>,
+    #[serde(default)]
+    pub list_basis: Option<String>,
+    #[serde(default)]
+    pub removal_reason: Option<String>,
 }
 
 /// One kind of credit information.
@@ -576,10 +588,14 @@ impl Catalog {
         role_fields.extend(roles.status.as_deref().map(|c| ("status", c)));
         for (role, code) in [
             ("legal_representative", &roles.legal_representative),
+            ("legal_representative_id", &roles.legal_representative_id),
             ("penalty_kinds", &roles.penalty_kinds),
             ("fine_wan_yuan", &roles.fine_wan_yuan),
             ("valid_to", &roles.valid_to),
             ("ended_on", &roles.ended_on),
+            ("list_reason", &roles.list_reason),
+            ("list_basis", &roles.list_basis),
+            ("removal_reason", &roles.removal_reason),
         ] {
             role_fields.extend(code.as_deref().map(|c| (role, c)));
         }

@@ -241,6 +241,36 @@ impl Discipline {
         self.measures.iter().find(|m| m.id == id)
     }
 
+    /// The items whose records can change the answer of a check in `scenario`: the entries of
+    /// black lists (always shown), of the lists its measures follow, and the records its
+    /// measures' record triggers name. A subject holding none of them gets an empty answer.
+    pub fn items_relevant_to(&self, scenario: &str) -> Vec<&str> {
+        let mut items: Vec<&str> = self
+            .lists
+            .iter()
+            .filter(|l| l.kind == ListKind::Black)
+            .map(|l| l.item.as_str())
+            .collect();
+        for trigger in self
+            .measures
+            .iter()
+            .filter(|m| m.scenarios.iter().any(|s| s == scenario))
+            .flat_map(|m| &m.triggers)
+        {
+            let item = match (&trigger.list, &trigger.item) {
+                (Some(list), _) => self.list(list).map(|l| l.item.as_str()),
+                (None, Some(item)) => Some(item.as_str()),
+                (None, None) => None,
+            };
+            if let Some(item) = item
+                && !items.contains(&item)
+            {
+                items.push(item);
+            }
+        }
+        items
+    }
+
     fn check_lists(&self, catalog: &Catalog) -> Result<(), String> {
         let mut ids = BTreeSet::new();
         let mut items = BTreeSet::new();
@@ -598,7 +628,7 @@ pub fn check<'a>(
     for measure in discipline
         .measures
         .iter()
-        .filter(|m| m.scenarios.iter().any(|s| *s == scenario.id))
+        .filter(|m| m.scenarios.contains(&scenario.id))
     {
         let mut triggered_by = Vec::new();
         let mut enforced = false;

@@ -106,7 +106,8 @@ pub struct Listing {
 pub enum Decision {
     List {
         from: NaiveDate,
-        until: NaiveDate,
+        /// Last day on the list; `None` for the list's maximum.
+        until: Option<NaiveDate>,
         note: Option<String>,
         /// Required when the subject objected: why the objection does not stand.
         answer: Option<String>,
@@ -160,15 +161,9 @@ fn refuse(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> L
 }
 
 impl Listing {
-    /// Opens a case: notice is served on `on`, and the subject may object for the list's
-    /// window of working days after it.
-    pub fn propose(
-        list: &ListType,
-        calendar: &WorkCalendar,
-        record: RecordId,
-        proposal: Proposal,
-        on: NaiveDate,
-    ) -> Result<(Listing, ListingStep), ListingError> {
+    /// Whether listings on `list` go through the platform's procedure at all: lists decided
+    /// elsewhere (courts) only arrive here as entries.
+    pub fn may_propose(list: &ListType) -> Result<(), ListingError> {
         if list.prior_notice_working_days == 0 {
             return Err(refuse(
                 "not_listed_here",
@@ -179,6 +174,19 @@ impl Listing {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// Opens a case: notice is served on `on`, and the subject may object for the list's
+    /// window of working days after it.
+    pub fn propose(
+        list: &ListType,
+        calendar: &WorkCalendar,
+        record: RecordId,
+        proposal: Proposal,
+        on: NaiveDate,
+    ) -> Result<(Listing, ListingStep), ListingError> {
+        Self::may_propose(list)?;
         for (value, zh, en) in [
             (&proposal.reasons, "列入事由", "reasons"),
             (&proposal.basis, "认定依据", "basis"),
@@ -311,7 +319,8 @@ impl Listing {
                     ));
                 }
                 let longest = list.max_duration.last_day_from(*from);
-                if until < from || *until > longest {
+                let until = until.unwrap_or(longest);
+                if until < *from || until > longest {
                     return Err(refuse(
                         "too_long",
                         format!("{}的有效期最长至 {longest}", list.name_zh),
@@ -320,7 +329,7 @@ impl Listing {
                 }
                 next.status = ListingStatus::Listed;
                 next.in_force_from = Some(*from);
-                next.until = Some(*until);
+                next.until = Some(until);
                 next.decision_note = note.clone();
             }
             Decision::Drop { note, .. } => {

@@ -442,3 +442,25 @@ fn an_unknown_scenario_is_an_error() {
     let error = check(&discipline, &catalog, "lottery", date("2025-01-01"), &[]).unwrap_err();
     assert_eq!(error, CheckError::UnknownScenario("lottery".into()));
 }
+
+#[test]
+fn the_items_that_matter_depend_on_the_scenario() {
+    let catalog = catalog();
+    let discipline = Discipline::embedded(&catalog).unwrap();
+    let mut bidding = discipline.items_relevant_to("bidding");
+    bidding.sort_unstable();
+    // Black lists always; the red list for its rewards; no penalties, no key attention.
+    assert_eq!(
+        bidding,
+        [
+            "abnormal_operation",
+            "dishonest_debtor",
+            "honour",
+            "serious_dishonesty"
+        ]
+    );
+    let procurement = discipline.items_relevant_to("government_procurement");
+    assert!(procurement.contains(&"admin_penalty"));
+    let supervision = discipline.items_relevant_to("supervision");
+    assert!(supervision.contains(&"key_attention"));
+}

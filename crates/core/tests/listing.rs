@@ -72,7 +72,7 @@ fn the_objection_window_counts_working_days_across_national_day() {
     // The unit may not decide while the subject can still object.
     let decision = Decision::List {
         from: date("2025-10-15"),
-        until: date("2028-10-14"),
+        until: Some(date("2028-10-14")),
         note: None,
         answer: None,
     };
@@ -109,7 +109,7 @@ fn an_objection_must_be_answered_and_the_term_kept_within_the_maximum() {
     );
     let unanswered = Decision::List {
         from: date("2025-03-11"),
-        until: date("2026-03-10"),
+        until: Some(date("2026-03-10")),
         note: None,
         answer: None,
     };
@@ -122,7 +122,7 @@ fn an_objection_must_be_answered_and_the_term_kept_within_the_maximum() {
     );
     let too_long = Decision::List {
         from: date("2025-03-11"),
-        until: date("2028-03-11"),
+        until: Some(date("2028-03-11")),
         note: None,
         answer: Some("经核实，履行证明不属实".to_owned()),
     };
@@ -168,7 +168,7 @@ fn removal_follows_the_list_rules_and_replay_rebuilds_the_case() {
             date("2025-03-11"),
             Decision::List {
                 from: date("2025-03-11"),
-                until: date("2026-03-10"),
+                until: Some(date("2026-03-10")),
                 note: None,
                 answer: None,
             },

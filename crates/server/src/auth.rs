@@ -67,6 +67,18 @@ impl Caller {
         }
     }
 
+    /// Refuses an anonymous caller with 401 (`invalid_key`), saying what needs a key.
+    pub fn require_key(&self, what_zh: &str, what_en: &str) -> Result<(), ApiError> {
+        if self.principal == Principal::Public {
+            return Err(ApiError::with_message(
+                ErrorCode::InvalidKey,
+                format!("{what_zh}需要 API 密钥"),
+                format!("{what_en} requires an API key"),
+            ));
+        }
+        Ok(())
+    }
+
     /// The name events and audit entries record for this caller.
     pub fn actor_name(&self) -> String {
         match (&self.key_id, self.unit()) {

@@ -18,10 +18,13 @@ pub enum ErrorCode {
     BadQuery,
     BadCode,
     UnknownItem,
+    UnknownScenario,
     PurposeRequired,
     InvalidKey,
     Forbidden,
     NotFound,
+    Conflict,
+    StepRefused,
     PayloadTooLarge,
     RateLimited,
     Internal,
@@ -29,15 +32,18 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::BadRequest,
         ErrorCode::BadQuery,
         ErrorCode::BadCode,
         ErrorCode::UnknownItem,
+        ErrorCode::UnknownScenario,
         ErrorCode::PurposeRequired,
         ErrorCode::InvalidKey,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::StepRefused,
         ErrorCode::PayloadTooLarge,
         ErrorCode::RateLimited,
         ErrorCode::Internal,
@@ -50,10 +56,13 @@ impl ErrorCode {
             ErrorCode::BadQuery => "bad_query",
             ErrorCode::BadCode => "bad_code",
             ErrorCode::UnknownItem => "unknown_item",
+            ErrorCode::UnknownScenario => "unknown_scenario",
             ErrorCode::PurposeRequired => "purpose_required",
             ErrorCode::InvalidKey => "invalid_key",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::StepRefused => "step_refused",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
@@ -67,10 +76,13 @@ impl ErrorCode {
             | ErrorCode::BadQuery
             | ErrorCode::BadCode
             | ErrorCode::UnknownItem
+            | ErrorCode::UnknownScenario
             | ErrorCode::PurposeRequired => StatusCode::BAD_REQUEST,
             ErrorCode::InvalidKey => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::StepRefused => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -88,6 +100,10 @@ impl ErrorCode {
                 "not a valid USCC, organisation code or registration number",
             ),
             ErrorCode::UnknownItem => ("目录中没有该信息事项", "the catalog has no such item"),
+            ErrorCode::UnknownScenario => (
+                "措施清单中没有该应用场景",
+                "the measures list has no such scenario",
+            ),
             ErrorCode::PurposeRequired => (
                 "查询非公开信息须说明用途（purpose 参数）",
                 "reading non-public information requires a stated purpose (parameter `purpose`)",
@@ -95,6 +111,14 @@ impl ErrorCode {
             ErrorCode::InvalidKey => ("API 密钥无效或已吊销", "the API key is unknown or revoked"),
             ErrorCode::Forbidden => ("无权进行此操作", "the key's role does not allow this"),
             ErrorCode::NotFound => ("未找到", "not found"),
+            ErrorCode::Conflict => (
+                "数据已被他人更新，请重新读取后再操作",
+                "someone changed this in the meantime; read it again and retry",
+            ),
+            ErrorCode::StepRefused => (
+                "按照规定的程序和时限，此步骤现在不能进行",
+                "the procedure or its deadlines do not allow this step now",
+            ),
             ErrorCode::PayloadTooLarge => ("提交内容过大", "the submission is too large"),
             ErrorCode::RateLimited => (
                 "请求过于频繁，请稍后再试",
@@ -172,7 +196,36 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        ApiError::internal(error)
+        match error {
+            StoreError::Conflict(detail) => ApiError::with_message(
+                ErrorCode::Conflict,
+                format!("数据已被他人更新：{detail}"),
+                format!("changed in the meantime: {detail}"),
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<gongxin_core::listing::ListingError> for ApiError {
+    fn from(error: gongxin_core::listing::ListingError) -> Self {
+        ApiError::with_message(
+            ErrorCode::StepRefused,
+            format!("{}（{}）", error.zh, error.code),
+            format!("{} ({})", error.en, error.code),
+        )
+    }
+}
+
+impl From<gongxin_core::discipline::CheckError> for ApiError {
+    fn from(error: gongxin_core::discipline::CheckError) -> Self {
+        match error {
+            gongxin_core::discipline::CheckError::UnknownScenario(id) => ApiError::with_message(
+                ErrorCode::UnknownScenario,
+                format!("措施清单中没有应用场景 {id}"),
+                format!("the measures list has no scenario `{id}`"),
+            ),
+        }
     }
 }
 

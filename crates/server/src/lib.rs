@@ -8,6 +8,7 @@
 mod api;
 mod auth;
 pub mod config;
+pub mod discipline;
 mod error;
 pub mod indexer;
 mod limit;
@@ -32,10 +33,9 @@ use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 pub use api::subjects::{Profile, build_profile};
-pub use api::today;
 pub use auth::{NewKey, create_key};
 pub use error::{ApiError, ErrorCode};
-pub use state::{AppState, BoxedStore, Platform, StoreFactory};
+pub use state::{AppState, BoxedStore, Clock, Platform, StoreFactory};
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {

@@ -2,9 +2,12 @@
 
 use std::sync::{Arc, Mutex};
 
+use chrono::NaiveDate;
+
 use gongxin_codes::Whitelist;
 use gongxin_core::calendar::WorkCalendar;
 use gongxin_core::catalog::Catalog;
+use gongxin_core::discipline::Discipline;
 use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::publication::PublicationRules;
 use gongxin_search::SearchIndex;
@@ -27,12 +30,43 @@ pub struct Platform {
     /// The data directory: the store, the search index, spooled uploads.
     pub data_dir: std::path::PathBuf,
     pub catalog: Catalog,
+    /// List types, scenarios and measures of joint reward and discipline.
+    pub discipline: Discipline,
     pub rules: PublicationRules,
     pub calendar: &'static WorkCalendar,
     pub whitelist: Whitelist,
     pub personal_key: PersonalDataKey,
     pub search: SearchIndex,
     pub open_store: StoreFactory,
+    pub clock: Clock,
+}
+
+/// The day the platform counts in: windows, deadlines and terms are days in China Standard
+/// Time. Normally the system clock; a fixed day for rehearsals and tests (`today` setting).
+#[derive(Debug, Clone)]
+pub enum Clock {
+    System,
+    Fixed(Arc<Mutex<NaiveDate>>),
+}
+
+impl Clock {
+    pub fn fixed(day: NaiveDate) -> Clock {
+        Clock::Fixed(Arc::new(Mutex::new(day)))
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        match self {
+            Clock::System => (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive(),
+            Clock::Fixed(day) => *day.lock().unwrap_or_else(|p| p.into_inner()),
+        }
+    }
+
+    /// Moves a fixed clock to `day`; the system clock cannot be moved.
+    pub fn set(&self, day: NaiveDate) {
+        if let Clock::Fixed(fixed) = self {
+            *fixed.lock().unwrap_or_else(|p| p.into_inner()) = day;
+        }
+    }
 }
 
 impl std::fmt::Debug for Platform {

@@ -5,42 +5,20 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{TestServer, agent, encode};
+use common::{TestServer, agent, encode, error_of};
 use gongxin_core::catalog::{Catalog, Disclosure, FieldType};
 use gongxin_store::Store;
 use serde_json::{Value, json};
 
-fn get(server: &TestServer, path: &str, key: Option<&str>) -> (u16, String) {
-    let mut request = agent().get(server.url(path));
-    if let Some(key) = key {
-        request = request.header("Authorization", &format!("Bearer {key}"));
-    }
-    let mut response = request.call().expect("the server answers");
-    let status = response.status().as_u16();
-    (status, response.body_mut().read_to_string().unwrap())
-}
-
-fn get_json(server: &TestServer, path: &str, key: Option<&str>) -> (u16, Value) {
-    let (status, body) = get(server, path, key);
-    let value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
-    (status, value)
-}
-
-/// The status and documented error code of an answer.
-fn error_of((status, answer): (u16, Value)) -> (u16, String) {
-    let code = answer["error"]["code"].as_str().unwrap_or_default();
-    (status, code.to_owned())
-}
-
 #[test]
 fn health_readiness_metrics_and_the_api_description() {
     let server = TestServer::start();
-    let (status, health) = get_json(&server, "/healthz", None);
+    let (status, health) = server.get_json("/healthz", None);
     assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
-    let (status, ready) = get_json(&server, "/readyz", None);
+    let (status, ready) = server.get_json("/readyz", None);
     assert_eq!(status, 200);
     assert!(ready["indexed_subjects"].as_u64().unwrap() > 0);
-    let (status, metrics) = get(&server, "/metrics", None);
+    let (status, metrics) = server.get_text("/metrics", None);
     assert_eq!(status, 200);
     assert!(
         metrics.contains(
@@ -48,10 +26,10 @@ fn health_readiness_metrics_and_the_api_description() {
         ),
         "{metrics}"
     );
-    let (status, spec) = get_json(&server, "/api/openapi.json", None);
+    let (status, spec) = server.get_json("/api/openapi.json", None);
     assert_eq!(status, 200);
     assert_eq!(spec["openapi"].as_str().map(|v| &v[..2]), Some("3."));
-    let (status, docs) = get(&server, "/api/docs", None);
+    let (status, docs) = server.get_text("/api/docs", None);
     assert_eq!(status, 200);
     assert!(docs.contains("/api/v1/subjects"));
 }
@@ -109,11 +87,8 @@ fn search_finds_subjects_by_part_of_a_name_and_by_any_code() {
     let mut queries = vec![part, subject.code.clone(), subject.code.to_lowercase()];
     queries.extend(subject.old_codes.iter().cloned());
     for query in queries {
-        let (status, answer) = get_json(
-            &server,
-            &format!("/api/v1/subjects?q={}", encode(&query)),
-            None,
-        );
+        let (status, answer) =
+            server.get_json(&format!("/api/v1/subjects?q={}", encode(&query)), None);
         assert_eq!(status, 200, "{query}: {answer}");
         let codes: Vec<&str> = answer["hits"]
             .as_array()
@@ -135,17 +110,14 @@ fn search_finds_subjects_by_part_of_a_name_and_by_any_code() {
         assert_eq!(hit["name"], subject.name.as_str());
     }
     for bad in ["", "华", &"长".repeat(101)] {
-        let (status, answer) = get_json(
-            &server,
-            &format!("/api/v1/subjects?q={}", encode(bad)),
-            None,
-        );
+        let (status, answer) =
+            server.get_json(&format!("/api/v1/subjects?q={}", encode(bad)), None);
         assert_eq!(status, 400, "{bad}: {answer}");
         assert_eq!(answer["error"]["code"], "bad_query");
         assert!(answer["error"]["message_zh"].as_str().is_some());
     }
     assert_eq!(
-        error_of(get_json(&server, "/api/v1/subjects", None)),
+        error_of(server.get_json("/api/v1/subjects", None)),
         (400, "bad_request".to_owned())
     );
 }
@@ -159,31 +131,27 @@ fn a_profile_is_found_by_the_uscc_or_an_old_code() {
         .unwrap()
         .unwrap();
     for code in std::iter::once(&subject.code).chain(&subject.old_codes) {
-        let (status, profile) = get_json(&server, &format!("/api/v1/subjects/{code}"), None);
+        let (status, profile) = server.get_json(&format!("/api/v1/subjects/{code}"), None);
         assert_eq!(status, 200, "{code}");
         assert_eq!(profile["code"], subject.code.as_str());
         assert_eq!(profile["name"], subject.name.as_str());
     }
     assert_eq!(
-        error_of(get_json(
-            &server,
-            "/api/v1/subjects/91350100M000100Y4X",
-            None
-        )),
+        error_of(server.get_json("/api/v1/subjects/91350100M000100Y4X", None)),
         (404, "not_found".to_owned())
     );
     assert_eq!(
-        error_of(get_json(&server, "/api/v1/records/nothex", None)),
+        error_of(server.get_json("/api/v1/records/nothex", None)),
         (400, "bad_request".to_owned())
     );
     let path = format!("/api/v1/subjects/{}/records?from=yesterday", subject.code);
     assert_eq!(
-        error_of(get_json(&server, &path, None)),
+        error_of(server.get_json(&path, None)),
         (400, "bad_request".to_owned())
     );
     let path = format!("/api/v1/subjects/{}/records?item=nonsense", subject.code);
     assert_eq!(
-        error_of(get_json(&server, &path, None)),
+        error_of(server.get_json(&path, None)),
         (400, "unknown_item".to_owned())
     );
 }
@@ -192,14 +160,14 @@ fn a_profile_is_found_by_the_uscc_or_an_old_code() {
 fn records_filter_by_item_and_decision_date_and_show_their_history() {
     let server = TestServer::start();
     let code = &server.subject_code;
-    let (_, all) = get_json(&server, &format!("/api/v1/subjects/{code}/records"), None);
+    let (_, all) = server.get_json(&format!("/api/v1/subjects/{code}/records"), None);
     let records = all["records"].as_array().unwrap();
     assert!(!records.is_empty());
     let first = &records[0];
     let item = first["item"].as_str().unwrap();
     let date = first["decision_date"].as_str().unwrap();
     let path = format!("/api/v1/subjects/{code}/records?item={item}&from={date}&to={date}");
-    let (status, filtered) = get_json(&server, &path, None);
+    let (status, filtered) = server.get_json(&path, None);
     assert_eq!(status, 200);
     let filtered = filtered["records"].as_array().unwrap();
     assert!(!filtered.is_empty());
@@ -209,7 +177,7 @@ fn records_filter_by_item_and_decision_date_and_show_their_history() {
             .all(|r| r["item"] == item && r["decision_date"] == date)
     );
     let id = first["id"].as_str().unwrap();
-    let (status, record) = get_json(&server, &format!("/api/v1/records/{id}"), None);
+    let (status, record) = server.get_json(&format!("/api/v1/records/{id}"), None);
     assert_eq!(status, 200);
     assert_eq!(record["history"][0]["kind"], "record_submitted");
     assert!(
@@ -217,7 +185,7 @@ fn records_filter_by_item_and_decision_date_and_show_their_history() {
         "the public does not see who submitted"
     );
     assert!(record["window"]["reason_zh"].as_str().is_some());
-    let (_, history) = get_json(&server, &format!("/api/v1/records/{id}/history"), None);
+    let (_, history) = server.get_json(&format!("/api/v1/records/{id}/history"), None);
     assert_eq!(history, record["history"]);
 }
 
@@ -277,28 +245,16 @@ fn no_public_response_holds_an_identity_number_or_a_non_public_field() {
         after = last.code.clone();
         for subject in page {
             let code = &subject.code;
-            bodies.push(get(&server, &format!("/api/v1/subjects/{code}"), None));
-            bodies.push(get(
-                &server,
-                &format!("/api/v1/subjects/{code}/records"),
-                None,
-            ));
-            bodies.push(get(
-                &server,
+            bodies.push(server.get_text(&format!("/api/v1/subjects/{code}"), None));
+            bodies.push(server.get_text(&format!("/api/v1/subjects/{code}/records"), None));
+            bodies.push(server.get_text(
                 &format!("/api/v1/subjects?q={}", encode(&subject.name)),
                 None,
             ));
             for stored in store.records_of(code).unwrap() {
-                bodies.push(get(
-                    &server,
-                    &format!("/api/v1/records/{}", stored.id),
-                    None,
-                ));
-                bodies.push(get(
-                    &server,
-                    &format!("/api/v1/records/{}/history", stored.id),
-                    None,
-                ));
+                bodies.push(server.get_text(&format!("/api/v1/records/{}", stored.id), None));
+                bodies
+                    .push(server.get_text(&format!("/api/v1/records/{}/history", stored.id), None));
             }
         }
     }
@@ -328,8 +284,8 @@ fn identity_numbers_are_whole_only_for_the_roles_that_need_them() {
     let numbers = plaintext_id_numbers(&server, &catalog);
     let code = &server.subject_code;
     let path = format!("/api/v1/subjects/{code}?purpose=test");
-    let (_, as_admin) = get(&server, &path, Some(&server.admin));
-    let (_, as_subject) = get(&server, &path, Some(&server.subject));
+    let (_, as_admin) = server.get_text(&path, Some(&server.admin));
+    let (_, as_subject) = server.get_text(&path, Some(&server.subject));
     assert!(
         as_subject.contains("********"),
         "the subject sees its records, numbers masked"
@@ -360,7 +316,7 @@ fn an_identity_number_finds_its_subjects_for_the_roles_allowed_to_match_it() {
         })
         .expect("the sample subject has a record with an identity number");
     let path = format!("/api/v1/subjects?q={number}");
-    let (status, public) = get_json(&server, &path, None);
+    let (status, public) = server.get_json(&path, None);
     assert_eq!(status, 200);
     assert!(
         !public["hits"]
@@ -370,7 +326,7 @@ fn an_identity_number_finds_its_subjects_for_the_roles_allowed_to_match_it() {
             .any(|h| h["code"] == subject.as_str()),
         "the public cannot search by identity number"
     );
-    let (_, without_purpose) = get_json(&server, &path, Some(&server.admin));
+    let (_, without_purpose) = server.get_json(&path, Some(&server.admin));
     assert!(
         !without_purpose["hits"]
             .as_array()
@@ -379,11 +335,7 @@ fn an_identity_number_finds_its_subjects_for_the_roles_allowed_to_match_it() {
             .any(|h| h["code"] == subject.as_str()),
         "matching people needs a stated purpose"
     );
-    let (_, admin) = get_json(
-        &server,
-        &format!("{path}&purpose=test"),
-        Some(&server.admin),
-    );
+    let (_, admin) = server.get_json(&format!("{path}&purpose=test"), Some(&server.admin));
     let hit = admin["hits"]
         .as_array()
         .unwrap()
@@ -394,7 +346,7 @@ fn an_identity_number_finds_its_subjects_for_the_roles_allowed_to_match_it() {
         Some(&json!("legal_representative")),
         "{admin}"
     );
-    let (_, entries) = get_json(&server, "/api/v1/audit?limit=100", Some(&server.auditor));
+    let (_, entries) = server.get_json("/api/v1/audit?limit=100", Some(&server.auditor));
     let entry = entries
         .as_array()
         .unwrap()
@@ -414,33 +366,27 @@ fn non_public_reads_need_a_purpose_and_are_audited() {
     let server = TestServer::start();
     let code = &server.subject_code;
     assert_eq!(
-        error_of(get_json(
-            &server,
-            &format!("/api/v1/subjects/{code}"),
-            Some(&server.admin),
-        )),
+        error_of(server.get_json(&format!("/api/v1/subjects/{code}"), Some(&server.admin),)),
         (400, "purpose_required".to_owned())
     );
     let purpose = encode("行政许可审查");
-    let (status, _) = get_json(
-        &server,
+    let (status, _) = server.get_json(
         &format!("/api/v1/subjects/{code}?purpose={purpose}"),
         Some(&server.department),
     );
     assert_eq!(status, 200);
-    let (status, _) = get_json(&server, &format!("/api/v1/subjects/{code}"), None);
+    let (status, _) = server.get_json(&format!("/api/v1/subjects/{code}"), None);
     assert_eq!(status, 200, "the public needs no purpose");
 
     assert_eq!(
-        error_of(get_json(&server, "/api/v1/audit", None)),
+        error_of(server.get_json("/api/v1/audit", None)),
         (403, "forbidden".to_owned())
     );
     assert_eq!(
-        error_of(get_json(&server, "/api/v1/audit", Some(&server.department))),
+        error_of(server.get_json("/api/v1/audit", Some(&server.department))),
         (403, "forbidden".to_owned())
     );
-    let (status, entries) = get_json(
-        &server,
+    let (status, entries) = server.get_json(
         &format!("/api/v1/audit?subject={code}"),
         Some(&server.auditor),
     );
@@ -456,28 +402,14 @@ fn non_public_reads_need_a_purpose_and_are_audited() {
     assert_eq!(entries[0]["purpose"], "行政许可审查");
     assert_eq!(entries[0]["action"], "read_profile");
     assert!(entries[0]["key_id"].as_str().is_some());
-    let (status, export) = get(&server, "/api/v1/audit?format=jsonl", Some(&server.auditor));
+    let (status, export) = server.get_text("/api/v1/audit?format=jsonl", Some(&server.auditor));
     assert_eq!(status, 200);
     assert_eq!(export.lines().count(), 1);
 
     assert_eq!(
-        error_of(get_json(
-            &server,
-            "/api/v1/subjects?q=test",
-            Some("gx_not_a_key")
-        )),
+        error_of(server.get_json("/api/v1/subjects?q=test", Some("gx_not_a_key"))),
         (401, "invalid_key".to_owned())
     );
-}
-
-fn post_json(server: &TestServer, path: &str, key: &str, body: &Value) -> (u16, Value) {
-    let mut response = agent()
-        .post(server.url(path))
-        .header("Authorization", &format!("Bearer {key}"))
-        .send_json(body)
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.body_mut().read_json().unwrap())
 }
 
 fn penalty_row(unit: &str, document_no: &str, name: &str, code: &str) -> Value {
@@ -502,7 +434,7 @@ fn a_department_submits_its_own_records_and_gets_the_per_row_report() {
             penalty_row(&unit, "测罚〔2026〕3号", "福州己庚科技有限公司", "91350100M000100Y44"),
         ]
     });
-    let (status, report) = post_json(&server, "/api/v1/records", &server.department, &batch);
+    let (status, report) = server.post_json("/api/v1/records", Some(&server.department), &batch);
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["accepted"], 1, "{report}");
     assert_eq!(report["rejected"], 2, "{report}");
@@ -516,7 +448,7 @@ fn a_department_submits_its_own_records_and_gets_the_per_row_report() {
     for key in ["accepted", "rejected", "unchanged", "corrected", "problems"] {
         assert!(report.get(key).is_some(), "{key}");
     }
-    let (_, again) = post_json(&server, "/api/v1/records", &server.department, &batch);
+    let (_, again) = server.post_json("/api/v1/records", Some(&server.department), &batch);
     assert_eq!(again["unchanged"], 1, "{again}");
 
     // The event records the unit and the key.
@@ -532,19 +464,13 @@ fn a_department_submits_its_own_records_and_gets_the_per_row_report() {
 
     let licence = json!({ "item": "admin_license", "records": [] });
     assert_eq!(
-        error_of(post_json(
-            &server,
-            "/api/v1/records",
-            &server.department,
-            &licence
-        )),
+        error_of(server.post_json("/api/v1/records", Some(&server.department), &licence)),
         (403, "forbidden".to_owned())
     );
     assert_eq!(
-        error_of(post_json(
-            &server,
+        error_of(server.post_json(
             "/api/v1/records",
-            &server.department,
+            Some(&server.department),
             &json!({"item": 3}),
         )),
         (400, "bad_request".to_owned())
@@ -553,11 +479,8 @@ fn a_department_submits_its_own_records_and_gets_the_per_row_report() {
     // Found by search shortly after: the index follows the log.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (_, answer) = get_json(
-            &server,
-            &format!("/api/v1/subjects?q={}", encode("甲乙丙")),
-            None,
-        );
+        let (_, answer) =
+            server.get_json(&format!("/api/v1/subjects?q={}", encode("甲乙丙")), None);
         if answer["hits"]
             .as_array()
             .unwrap()
@@ -615,17 +538,17 @@ fn anonymous_scraping_is_rate_limited_but_keys_are_not() {
         ..common::Options::default()
     });
     let path = format!("/api/v1/subjects/{}", server.subject_code);
-    let statuses: Vec<u16> = (0..8).map(|_| get(&server, &path, None).0).collect();
+    let statuses: Vec<u16> = (0..8).map(|_| server.get_text(&path, None).0).collect();
     assert_eq!(&statuses[..5], &[200; 5], "a burst of normal use passes");
     assert!(statuses[5..].contains(&429), "{statuses:?}");
     assert_eq!(
-        error_of(get_json(&server, &path, None)),
+        error_of(server.get_json(&path, None)),
         (429, "rate_limited".to_owned())
     );
     let keyed = format!("{path}?purpose=test");
-    assert_eq!(get(&server, &keyed, Some(&server.admin)).0, 200);
+    assert_eq!(server.get_text(&keyed, Some(&server.admin)).0, 200);
     assert_eq!(
-        get(&server, "/healthz", None).0,
+        server.get_text("/healthz", None).0,
         200,
         "probes are not limited"
     );
@@ -634,7 +557,7 @@ fn anonymous_scraping_is_rate_limited_but_keys_are_not() {
 #[test]
 fn timeliness_is_reported_per_source_unit() {
     let server = TestServer::start();
-    let (status, report) = get_json(&server, "/api/v1/stats/timeliness", Some(&server.admin));
+    let (status, report) = server.get_json("/api/v1/stats/timeliness", Some(&server.admin));
     assert_eq!(status, 200);
     assert_eq!(report["working_days_allowed"], 7);
     let units = report["units"].as_array().unwrap();
@@ -645,6 +568,6 @@ fn timeliness_is_reported_per_source_unit() {
         |u| u["on_time"].as_u64().unwrap() + u["late"].as_u64().unwrap()
             == u["records"].as_u64().unwrap()
     ));
-    let (status, _) = get_json(&server, "/api/v1/stats/timeliness", None);
+    let (status, _) = server.get_json("/api/v1/stats/timeliness", None);
     assert_eq!(status, 403);
 }

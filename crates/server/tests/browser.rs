@@ -314,6 +314,7 @@ fn portal_requests_with_or_without_a_key_are_rate_limited_with_a_page() {
         subjects: 5,
         records: 20,
         public_requests_per_minute: 1,
+        ..common::Options::default()
     });
     let mut statuses = Vec::new();
     for n in 0..12 {

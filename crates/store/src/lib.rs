@@ -262,6 +262,14 @@ pub trait Store {
 
     fn counts(&self) -> Result<Counts, StoreError>;
 
+    /// Every subject holding a record of one of `items` (in any state), by its canonical
+    /// code: records filed under an old code count for the USCC it maps to. What a batch
+    /// screening joins applicants against before it looks closer at the ones that hit.
+    fn subjects_holding(&self, items: &[&str]) -> Result<Vec<String>, StoreError>;
+
+    /// The position of the last event (0 for an empty log): what the platform knows now.
+    fn log_head(&self) -> Result<u64, StoreError>;
+
     /// Re-checks the whole chain and the projections against it; `progress` is called with
     /// the number of events checked so far, now and then.
     fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Verification, StoreError>;

@@ -14,7 +14,7 @@ use gongxin_ingest::generate::GenerateOptions;
 use gongxin_ingest::import::{Silent, import_files};
 use gongxin_search::SearchQuery;
 use gongxin_server::config::ServerConfig;
-use gongxin_server::{AppState, build_profile, today};
+use gongxin_server::{AppState, build_profile};
 use gongxin_store::{SqliteStore, Store};
 
 use crate::commands::bench::import_options;
@@ -49,6 +49,7 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
         data_dir: args.dir.join("data"),
         rules: args.rules.clone(),
         key: KeyArgs::default(),
+        today: None,
     };
     prepare(&args, &data)?;
     let platform = data.platform()?;
@@ -65,8 +66,14 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
 
     // The answer as the endpoint sends it: built, then written as JSON.
     let lookup = |code: &String| -> Result<()> {
-        let (profile, _) = build_profile(&platform, &store, &Principal::Public, code, today())
-            .map_err(|e| anyhow::anyhow!("{:?}", e.code()))?;
+        let (profile, _) = build_profile(
+            &platform,
+            &store,
+            &Principal::Public,
+            code,
+            platform.clock.today(),
+        )
+        .map_err(|e| anyhow::anyhow!("{:?}", e.code()))?;
         serde_json::to_vec(&profile)?;
         Ok(())
     };

@@ -106,6 +106,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         data_dir: data_dir.clone(),
         rules: args.rules.clone(),
         key: args.key.clone(),
+        today: None,
     };
     let platform = data.platform()?;
     let indexed = gongxin_server::indexer::rebuild(

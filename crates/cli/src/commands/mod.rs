@@ -9,6 +9,7 @@ pub mod generate;
 pub mod import;
 pub mod keys;
 pub mod reindex;
+pub mod screen;
 pub mod serve;
 pub mod subject;
 pub mod verify;

@@ -1,6 +1,9 @@
 //! `/api/v1`: JSON for departments, banks, the public and the entities themselves.
 
 mod audit;
+mod cases;
+mod checks;
+mod feed;
 pub(crate) mod records;
 pub(crate) mod subjects;
 mod submit;
@@ -26,6 +29,18 @@ pub fn router() -> Router<AppState> {
         .route("/files", post(submit::file))
         .route("/audit", get(audit::entries))
         .route("/stats/timeliness", get(audit::timeliness))
+        .route("/measures", get(checks::catalog))
+        .route("/checks", post(checks::run))
+        .route("/checks/{receipt}", get(checks::replay))
+        .route("/listings", post(cases::propose))
+        .route("/listings/{id}", get(cases::listing))
+        .route("/listings/{id}/objection", post(cases::object_to_listing))
+        .route("/listings/{id}/decision", post(cases::decide_listing))
+        .route("/listings/{id}/removal", post(cases::remove_listing))
+        .route("/objections", post(cases::file_objection))
+        .route("/objections/{id}", get(cases::objection))
+        .route("/objections/{id}/decision", post(cases::decide_objection))
+        .route("/feed", get(feed::events))
 }
 
 /// The purpose stated with a request for non-public information.
@@ -48,11 +63,6 @@ impl PurposeParam {
         }
         Ok(purpose)
     }
-}
-
-/// Today in China Standard Time: publication windows are counted in it.
-pub fn today() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 pub fn now_us() -> i64 {

@@ -6,7 +6,7 @@ use gongxin_core::record::RecordId;
 use serde::{Deserialize, Serialize};
 
 use super::subjects::not_found_subject;
-use super::{PurposeParam, audit_entry, date_param, record_audit, today};
+use super::{PurposeParam, audit_entry, date_param, record_audit};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, QueryParams};
 use crate::state::AppState;
@@ -61,7 +61,13 @@ pub async fn of_subject(
                 .filter(|r| to.is_none_or(|d| r.record.decision_date <= d))
                 .collect();
             Ok(RecordList {
-                records: record_views(&state.platform, &principal, &subject.code, &stored, today()),
+                records: record_views(
+                    &state.platform,
+                    &principal,
+                    &subject.code,
+                    &stored,
+                    state.platform.clock.today(),
+                ),
                 subject: subject.code,
             })
         })
@@ -133,8 +139,13 @@ pub async fn load_record(
                         stored.record.subject_name.clone(),
                     )
                 });
-            let Some(view) = record_view(&state.platform, &principal, &subject.0, &stored, today())
-            else {
+            let Some(view) = record_view(
+                &state.platform,
+                &principal,
+                &subject.0,
+                &stored,
+                state.platform.clock.today(),
+            ) else {
                 return Ok(None);
             };
             let history = store

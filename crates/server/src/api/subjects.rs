@@ -9,7 +9,7 @@ use gongxin_search::SearchQuery;
 use gongxin_store::Store;
 use serde::{Deserialize, Serialize};
 
-use super::{PurposeParam, audit_entry, record_audit, today};
+use super::{PurposeParam, audit_entry, record_audit};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, QueryParams};
 use crate::state::{AppState, Platform};
@@ -195,7 +195,15 @@ pub async fn load_profile(
     let code = gongxin_codes::normalise(code);
     let principal = caller.principal.clone();
     let (profile, beyond_public) = state
-        .read(move |state, store| build_profile(&state.platform, store, &principal, &code, today()))
+        .read(move |state, store| {
+            build_profile(
+                &state.platform,
+                store,
+                &principal,
+                &code,
+                state.platform.clock.today(),
+            )
+        })
         .await?;
     if beyond_public {
         let entry = audit_entry(

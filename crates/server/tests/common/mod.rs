@@ -11,13 +11,14 @@ use gongxin_codes::Whitelist;
 use gongxin_core::access::Principal;
 use gongxin_core::calendar::WorkCalendar;
 use gongxin_core::catalog::Catalog;
+use gongxin_core::discipline::Discipline;
 use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::publication::PublicationRules;
 use gongxin_ingest::generate::{GenerateOptions, generate};
 use gongxin_ingest::import::{ImportOptions, Silent, import_files};
 use gongxin_search::SearchIndex;
 use gongxin_server::config::ServerConfig;
-use gongxin_server::{AppState, BoxedStore, Platform, StoreFactory, create_key, indexer};
+use gongxin_server::{AppState, BoxedStore, Clock, Platform, StoreFactory, create_key, indexer};
 use gongxin_store::{SqliteStore, Store};
 use tempfile::TempDir;
 
@@ -37,6 +38,8 @@ pub struct TestServer {
     /// A subject key for `subject_code`.
     pub subject: String,
     pub subject_code: String,
+    /// The platform's clock: fixed (and movable) when the options gave a day.
+    pub clock: Clock,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     _dir: TempDir,
@@ -46,6 +49,8 @@ pub struct Options {
     pub subjects: usize,
     pub records: usize,
     pub public_requests_per_minute: u32,
+    /// A fixed day to count in, instead of the system date.
+    pub today: Option<chrono::NaiveDate>,
 }
 
 impl Default for Options {
@@ -54,6 +59,7 @@ impl Default for Options {
             subjects: 60,
             records: 600,
             public_requests_per_minute: 0,
+            today: None,
         }
     }
 }
@@ -143,8 +149,10 @@ impl TestServer {
         let open_store: StoreFactory = Arc::new(move || {
             SqliteStore::open_in_dir(&factory_dir).map(|s| Box::new(s) as BoxedStore)
         });
+        let clock = options.today.map_or(Clock::System, Clock::fixed);
         let platform = Platform {
             data_dir: data_dir.clone(),
+            discipline: Discipline::embedded(&catalog).expect("the embedded measures list"),
             catalog,
             rules: PublicationRules::default_rules().clone(),
             calendar: WorkCalendar::embedded(),
@@ -152,6 +160,7 @@ impl TestServer {
             personal_key: key,
             search,
             open_store,
+            clock: clock.clone(),
         };
         let config = ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -191,6 +200,7 @@ impl TestServer {
             department_unit,
             subject,
             subject_code,
+            clock,
             shutdown: Some(shutdown),
             thread: Some(thread),
             _dir: dir,
@@ -209,6 +219,67 @@ impl TestServer {
     pub fn incoming_file(&self, item: &str) -> PathBuf {
         find_file(&self.incoming, item)
     }
+
+    /// A new key for `principal`, stored while the server runs.
+    pub fn key_for(&self, principal: Principal) -> String {
+        create_key(&mut self.store(), "test", principal, "test", AT_US)
+            .expect("a key")
+            .secret
+    }
+
+    /// `GET path` with an optional key: the status and the body as text.
+    pub fn get_text(&self, path: &str, key: Option<&str>) -> (u16, String) {
+        let mut request = agent().get(self.url(path));
+        if let Some(key) = key {
+            request = request.header("Authorization", &format!("Bearer {key}"));
+        }
+        let mut response = request.call().expect("the server answers");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.body_mut().read_to_string().expect("a text body"),
+        )
+    }
+
+    /// `GET path` with an optional key: the status and the JSON body.
+    pub fn get_json(&self, path: &str, key: Option<&str>) -> (u16, serde_json::Value) {
+        let (status, body) = self.get_text(path, key);
+        (status, parse_json(path, &body))
+    }
+
+    /// `POST path` with a JSON body and an optional key: the status and the JSON body.
+    pub fn post_json(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let mut request = agent().post(self.url(path));
+        if let Some(key) = key {
+            request = request.header("Authorization", &format!("Bearer {key}"));
+        }
+        json_answer(path, request.send_json(body))
+    }
+}
+
+fn json_answer(
+    path: &str,
+    response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> (u16, serde_json::Value) {
+    let mut response = response.expect("the server answers");
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().expect("a text body");
+    (status, parse_json(path, &body))
+}
+
+fn parse_json(path: &str, body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+}
+
+/// The status and documented error code of an answer.
+pub fn error_of((status, answer): (u16, serde_json::Value)) -> (u16, String) {
+    let code = answer["error"]["code"].as_str().unwrap_or_default();
+    (status, code.to_owned())
 }
 
 fn find_file(dir: &Path, item: &str) -> PathBuf {

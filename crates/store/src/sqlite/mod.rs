@@ -196,6 +196,14 @@ impl Store for SqliteStore {
         read::counts(&self.conn)
     }
 
+    fn subjects_holding(&self, items: &[&str]) -> Result<Vec<String>, StoreError> {
+        read::subjects_holding(&self.conn, items)
+    }
+
+    fn log_head(&self) -> Result<u64, StoreError> {
+        read::seq(read::chain_head(&self.conn)?.seq, "the chain head")
+    }
+
     fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Verification, StoreError> {
         verify::verify(&self.conn, progress)
     }

@@ -341,6 +341,22 @@ pub(super) fn events_after(
     Ok(events)
 }
 
+pub(super) fn subjects_holding(
+    conn: &Connection,
+    items: &[&str],
+) -> Result<Vec<String>, StoreError> {
+    // One pass over `records`; the item list is short, so `IN` over a JSON array keeps one
+    // statement for any number of items.
+    let items = serde_json::to_string(items).expect("strings serialise");
+    conn.prepare_cached(
+        "SELECT DISTINCT coalesce(c.subject, r.subject) FROM records r \
+         LEFT JOIN subject_codes c ON c.old_code = r.subject \
+         WHERE r.item IN (SELECT value FROM json_each(?1))",
+    )
+    .and_then(|mut select| select.query_map([items], |row| row.get(0))?.collect())
+    .map_err(db("finding the subjects holding items"))
+}
+
 pub(super) fn counts(conn: &Connection) -> Result<Counts, StoreError> {
     // A subject known by an old code that now maps to a USCC is one entity, counted once.
     // Events: `seq` has no gaps (verify checks it), so the last one is the count, found in

@@ -745,7 +745,7 @@ pub fn cases_are_steps_in_the_log<H: Harness>(harness: &mut H) {
     );
     assert_eq!(
         store.cases_of(&subject, Some(CaseKind::Listing)).unwrap(),
-        [stored.clone()]
+        slice::from_ref(&stored)
     );
     assert!(
         store

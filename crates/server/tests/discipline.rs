@@ -1,0 +1,472 @@
+//! Joint reward and discipline over HTTP: listing with due process, checks with receipts and
+//! replays, objections that suspend discipline, expiry on the exact day — on a fixed clock
+//! moved across the National Day holidays.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::{Options, TestServer, error_of};
+use gongxin_codes::{org_code_check_char, uscc_check_char};
+use gongxin_core::access::Principal;
+use gongxin_store::{Store, Verification};
+use serde_json::{Value, json};
+
+fn date(iso: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(iso, "%Y-%m-%d").unwrap()
+}
+
+/// A valid USCC for government unit `n` of Xiamen.
+fn unit_code(n: u32) -> String {
+    let body = format!("{n:08}");
+    let org = format!("{body}{}", org_code_check_char(&body).unwrap());
+    let first17 = format!("11350200{org}");
+    format!("{first17}{}", uscc_check_char(&first17).unwrap())
+}
+
+struct Setup {
+    server: TestServer,
+    /// The market regulator that lists.
+    lister: String,
+    lister_unit: String,
+    /// A procurement office that checks applicants.
+    checker: String,
+    subject_name: String,
+}
+
+fn setup(today: &str) -> Setup {
+    let server = TestServer::start_with(Options {
+        today: Some(date(today)),
+        ..Options::default()
+    });
+    let lister_unit = unit_code(1);
+    let lister = server.key_for(Principal::Department {
+        unit: lister_unit.clone(),
+        items: vec!["serious_dishonesty".to_owned(), "key_attention".to_owned()],
+    });
+    let checker = server.key_for(Principal::Department {
+        unit: unit_code(2),
+        items: Vec::new(),
+    });
+    let subject_name = server
+        .store()
+        .subject(&server.subject_code)
+        .unwrap()
+        .unwrap()
+        .name;
+    Setup {
+        server,
+        lister,
+        lister_unit,
+        checker,
+        subject_name,
+    }
+}
+
+impl Setup {
+    fn propose(&self, list: &str, document_no: &str, fields: Value) -> (u16, Value) {
+        self.server.post_json(
+            "/api/v1/listings",
+            Some(&self.lister),
+            &json!({
+                "list": list,
+                "subject": self.server.subject_code,
+                "subject_name": self.subject_name,
+                "document_no": document_no,
+                "reasons": "拒不履行生效行政处罚决定",
+                "basis": "《市场监督管理严重违法失信名单管理办法》第十条",
+                "fields": fields,
+            }),
+        )
+    }
+
+    fn check(&self, scenario: &str) -> Value {
+        let (status, answer) = self.server.post_json(
+            "/api/v1/checks",
+            Some(&self.checker),
+            &json!({
+                "subject": self.server.subject_code,
+                "scenario": scenario,
+                "purpose": "政府采购供应商资格审查",
+            }),
+        );
+        assert_eq!(status, 200, "{answer}");
+        answer
+    }
+
+    fn on(&self, day: &str) {
+        self.server.clock.set(date(day));
+    }
+}
+
+fn ids(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect()
+}
+
+fn event_kinds(case: &Value) -> Vec<&str> {
+    case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_listing_goes_through_notice_objection_and_decision_and_the_check_follows_it() {
+    let s = setup("2025-09-30");
+    let server = &s.server;
+
+    let (status, case) = s.propose(
+        "serious_dishonesty",
+        "厦市监信〔2025〕7号",
+        json!({"名单类型": "市场监管", "认定单位": "厦门市市场监督管理局"}),
+    );
+    assert_eq!(status, 200, "{case}");
+    assert_eq!(case["state"]["status"], "proposed");
+    // Five working days after 30 September, across the National Day holidays.
+    assert_eq!(case["due"], "2025-10-14");
+    let id = case["id"].as_str().unwrap().to_owned();
+    let record = case["record"].as_str().unwrap().to_owned();
+
+    // Not in force while proposed: nothing hits.
+    assert!(s.check("bidding")["hits"].as_array().unwrap().is_empty());
+
+    // The subject objects within the window.
+    s.on("2025-10-09");
+    let (status, case) = server.post_json(
+        &format!("/api/v1/listings/{id}/objection"),
+        Some(&server.subject),
+        &json!({"grounds": "处罚决定已于9月履行完毕，附缴款凭证"}),
+    );
+    assert_eq!(status, 200, "{case}");
+    assert_eq!(case["state"]["objection"]["filed_on"], "2025-10-09");
+
+    // The unit may not decide while the window runs, nor without answering the objection.
+    s.on("2025-10-14");
+    let decide = |body: Value| {
+        server.post_json(
+            &format!("/api/v1/listings/{id}/decision"),
+            Some(&s.lister),
+            &body,
+        )
+    };
+    let (status, refused) = decide(json!({"decision": "list", "until": "2026-10-14"}));
+    assert_eq!(
+        error_of((status, refused.clone())),
+        (422, "step_refused".to_owned())
+    );
+    assert!(
+        refused["error"]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("objection_window_open")
+    );
+    s.on("2025-10-15");
+    let (status, refused) = decide(json!({"decision": "list", "until": "2026-10-14"}));
+    assert_eq!(status, 422);
+    assert!(
+        refused["error"]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("objection_unanswered")
+    );
+    // Nobody else decides for the unit.
+    let (status, _) = server.post_json(
+        &format!("/api/v1/listings/{id}/decision"),
+        Some(&s.checker),
+        &json!({"decision": "list"}),
+    );
+    assert_eq!(status, 403);
+    let (status, case) = decide(json!({
+        "decision": "list",
+        "until": "2026-10-14",
+        "answer": "经核实，缴款凭证所涉为另一案件，异议不成立",
+    }));
+    assert_eq!(status, 200, "{case}");
+    assert_eq!(case["state"]["status"], "listed");
+    assert_eq!(case["state"]["in_force_from"], "2025-10-15");
+    assert_eq!(
+        event_kinds(&case),
+        ["listing_proposed", "listing_objected", "listing_decided"]
+    );
+
+    // The decided entry is a record of its item, under the case's id.
+    let stored = server
+        .store()
+        .record(&record.parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.record.key.item, "serious_dishonesty");
+    assert_eq!(stored.record.decision_date, date("2025-10-15"));
+
+    // A check now returns the restriction with its basis, and a receipt.
+    let answer = s.check("bidding");
+    assert_eq!(answer["hits"][0]["record"], record.as_str());
+    assert_eq!(answer["hits"][0]["list"], "serious_dishonesty");
+    assert_eq!(answer["hits"][0]["in_force_until"], "2026-10-14");
+    assert_eq!(ids(&answer["measures"]), ["public_resources_restriction"]);
+    assert_eq!(answer["measures"][0]["mandatory"], true);
+    assert_eq!(answer["measures"][0]["basis"][0]["article"], "第十八条");
+    assert_eq!(answer["measures"][0]["suspended"], false);
+    let first_receipt = answer["receipt"].as_str().unwrap().to_owned();
+    assert!(first_receipt.starts_with("ck_"));
+
+    // The subject objects to the entry: discipline is suspended the same day.
+    s.on("2025-10-16");
+    let (status, objection) = server.post_json(
+        "/api/v1/objections",
+        Some(&server.subject),
+        &json!({"record": record, "grounds": "认定所依据的处罚决定已被复议撤销"}),
+    );
+    assert_eq!(status, 200, "{objection}");
+    // Decided within five working days.
+    assert_eq!(objection["due"], "2025-10-23");
+    let objection_id = objection["id"].as_str().unwrap().to_owned();
+    let suspended = s.check("bidding");
+    assert_eq!(suspended["hits"][0]["suspended"], true);
+    assert_eq!(suspended["measures"][0]["suspended"], true);
+    let suspended_receipt = suspended["receipt"].as_str().unwrap().to_owned();
+
+    // Only the source unit decides; keeping the record lifts the suspension.
+    let (status, _) = server.post_json(
+        &format!("/api/v1/objections/{objection_id}/decision"),
+        Some(&s.checker),
+        &json!({"outcome": "keep", "reason": "x"}),
+    );
+    assert_eq!(status, 403);
+    s.on("2025-10-20");
+    let (status, decided) = server.post_json(
+        &format!("/api/v1/objections/{objection_id}/decision"),
+        Some(&s.lister),
+        &json!({"outcome": "keep", "reason": "复议决定维持原处罚，异议不成立"}),
+    );
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(decided["open"], false);
+    assert_eq!(s.check("bidding")["measures"][0]["suspended"], false);
+
+    // Replays: each receipt recomputes to what was answered then, although the objection
+    // has since been decided.
+    for (receipt, was_suspended) in [(&first_receipt, false), (&suspended_receipt, true)] {
+        let (status, replay) =
+            server.get_json(&format!("/api/v1/checks/{receipt}"), Some(&s.checker));
+        assert_eq!(status, 200, "{replay}");
+        assert_eq!(replay["matches"], true, "{replay}");
+        assert_eq!(
+            replay["recomputed"]["measures"][0]["suspended"],
+            was_suspended
+        );
+        assert_eq!(replay["answer"]["receipt"], receipt.as_str());
+    }
+    // Another department may not read the receipt.
+    let (status, _) = server.get_json(&format!("/api/v1/checks/{first_receipt}"), Some(&s.lister));
+    assert_eq!(status, 403);
+
+    // In force on its last day, gone the day after.
+    s.on("2026-10-14");
+    assert_eq!(s.check("bidding")["hits"].as_array().unwrap().len(), 1);
+    s.on("2026-10-15");
+    let expired = s.check("bidding");
+    assert!(expired["hits"].as_array().unwrap().is_empty());
+    assert!(expired["measures"].as_array().unwrap().is_empty());
+
+    // Every step is in the chain, and the chain and the projections check out.
+    let store = server.store();
+    assert!(matches!(
+        store.verify(&mut |_| {}).unwrap(),
+        Verification::Intact { .. }
+    ));
+    assert_eq!(store.checks_of(&server.subject_code, 10).unwrap().len(), 6);
+}
+
+#[test]
+fn removal_proportionality_and_responsible_persons() {
+    let s = setup("2025-03-03");
+    let server = &s.server;
+
+    // A key-attention entry: closer supervision, and nothing in procurement.
+    let (status, case) = s.propose(
+        "key_attention",
+        "厦市监关〔2025〕1号",
+        json!({"名单类型": "市场监管", "认定单位": "厦门市市场监督管理局"}),
+    );
+    assert_eq!(status, 200, "{case}");
+    let watch_id = case["id"].as_str().unwrap().to_owned();
+    s.on("2025-03-11");
+    let (status, case) = server.post_json(
+        &format!("/api/v1/listings/{watch_id}/decision"),
+        Some(&s.lister),
+        &json!({"decision": "list"}),
+    );
+    assert_eq!(status, 200, "{case}");
+    // Without an end date, the list's maximum (one year).
+    assert_eq!(case["state"]["until"], "2026-03-10");
+    assert_eq!(
+        ids(&s.check("supervision")["measures"]),
+        ["key_supervision"]
+    );
+    assert!(
+        s.check("government_procurement")["measures"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // A serious entry naming the legal representative reaches them, masked for the checker.
+    s.on("2025-03-12");
+    let (status, case) = s.propose(
+        "serious_dishonesty",
+        "厦市监信〔2025〕2号",
+        json!({"名单类型": "市场监管", "认定单位": "厦门市市场监督管理局", "法定代表人": "王小明", "法定代表人证件号码": "350203198001011235"}),
+    );
+    assert_eq!(status, 200, "{case}");
+    let serious_id = case["id"].as_str().unwrap().to_owned();
+    s.on("2025-03-20");
+    let (status, _) = server.post_json(
+        &format!("/api/v1/listings/{serious_id}/decision"),
+        Some(&s.lister),
+        &json!({"decision": "list", "until": "2027-03-19"}),
+    );
+    assert_eq!(status, 200);
+    let answer = s.check("executive_qualification");
+    assert_eq!(ids(&answer["measures"]), ["executive_bar_serious_list"]);
+    let person = &answer["measures"][0]["responsible_persons"][0];
+    assert_eq!(person["name"], "王小明");
+    let shown = person["id_number"].as_str().unwrap();
+    assert_ne!(shown, "350203198001011235");
+    assert!(
+        shown.starts_with("3502") && shown.ends_with("1235") && shown.contains('*'),
+        "{shown}"
+    );
+    assert!(!answer.to_string().contains("350203198001011235"));
+
+    // Removal after repair: out of force from the removal day.
+    s.on("2025-09-01");
+    let (status, case) = server.post_json(
+        &format!("/api/v1/listings/{serious_id}/removal"),
+        Some(&s.lister),
+        &json!({"reason": "repair", "note": "已履行义务并完成信用修复"}),
+    );
+    assert_eq!(status, 200, "{case}");
+    assert_eq!(case["state"]["status"], "removed");
+    assert!(
+        s.check("executive_qualification")["measures"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // A removed entry cannot be removed again.
+    let (status, _) = server.post_json(
+        &format!("/api/v1/listings/{serious_id}/removal"),
+        Some(&s.lister),
+        &json!({"reason": "court", "note": "再次移出"}),
+    );
+    assert_eq!(status, 422);
+
+    assert!(matches!(
+        server.store().verify(&mut |_| {}).unwrap(),
+        Verification::Intact { .. }
+    ));
+}
+
+#[test]
+fn who_may_check_and_what_a_bad_request_gets() {
+    let s = setup("2025-06-02");
+    let server = &s.server;
+    let body = |scenario: &str, purpose: &str| json!({"subject": server.subject_code, "scenario": scenario, "purpose": purpose});
+    let post =
+        |key: Option<&str>, body: &Value| error_of(server.post_json("/api/v1/checks", key, body));
+    assert_eq!(
+        post(None, &body("bidding", "资格审查")),
+        (401, "invalid_key".to_owned())
+    );
+    assert_eq!(
+        post(Some(&server.subject), &body("bidding", "资格审查")),
+        (403, "forbidden".to_owned())
+    );
+    assert_eq!(
+        post(Some(&s.checker), &body("bidding", " ")),
+        (400, "purpose_required".to_owned())
+    );
+    assert_eq!(
+        post(Some(&s.checker), &body("lottery", "资格审查")),
+        (400, "unknown_scenario".to_owned())
+    );
+    assert_eq!(
+        post(Some(&s.checker), &json!({"scenario": "bidding"})),
+        (400, "bad_request".to_owned())
+    );
+    // A subject the platform does not know: an answer with nothing held, and a receipt.
+    let (status, answer) = server.post_json(
+        "/api/v1/checks",
+        Some(&s.checker),
+        &json!({"subject": unit_code(99), "scenario": "bidding", "purpose": "资格审查"}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["applicant"]["known"], false);
+    assert!(answer["receipt"].as_str().unwrap().starts_with("ck_"));
+
+    // By name, when no code is known: a candidate with its score explained, never an exact
+    // hit.
+    let variant = if s.subject_name.ends_with("有限责任公司") {
+        s.subject_name.replace("有限责任公司", "有限公司")
+    } else {
+        s.subject_name.replace("有限公司", "有限责任公司")
+    };
+    let (status, answer) = server.post_json(
+        "/api/v1/checks",
+        Some(&s.checker),
+        &json!({"name": variant, "scenario": "bidding", "purpose": "资格审查"}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["applicant"]["matched_by"], "name", "{answer}");
+    assert_eq!(answer["applicant"]["code"], server.subject_code.as_str());
+    let best = &answer["name_candidates"][0];
+    assert_eq!(best["code"], server.subject_code.as_str());
+    let features: Vec<&str> = best["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["feature"].as_str().unwrap())
+        .collect();
+    assert_eq!(features, ["normalised_name", "legal_form", "region"]);
+    // A name like nobody's matches nobody.
+    let (_, answer) = server.post_json(
+        "/api/v1/checks",
+        Some(&s.checker),
+        &json!({"name": "子虚乌有咨询服务有限公司", "scenario": "bidding", "purpose": "资格审查"}),
+    );
+    assert_eq!(answer["applicant"]["matched_by"], "none", "{answer}");
+    assert!(answer["hits"].as_array().unwrap().is_empty());
+
+    // Only a unit allowed the list's item proposes.
+    let (status, _) = server.post_json(
+        "/api/v1/listings",
+        Some(&s.checker),
+        &json!({"list": "serious_dishonesty", "subject": server.subject_code,
+                "subject_name": s.subject_name, "document_no": "x", "reasons": "x", "basis": "x"}),
+    );
+    assert_eq!(status, 403);
+    // Court lists are not proposed here.
+    let court = server.key_for(Principal::Department {
+        unit: s.lister_unit.clone(),
+        items: vec!["dishonest_debtor".to_owned()],
+    });
+    let (status, refused) = server.post_json(
+        "/api/v1/listings",
+        Some(&court),
+        &json!({"list": "dishonest_debtor", "subject": server.subject_code,
+                "subject_name": s.subject_name, "document_no": "(2025)闽0203执1号",
+                "reasons": "x", "basis": "x"}),
+    );
+    assert_eq!(status, 422, "{refused}");
+
+    // The measures list is public.
+    let (status, measures) = server.get_json("/api/v1/measures", None);
+    assert_eq!(status, 200);
+    assert!(measures["measures"].as_array().unwrap().len() >= 15);
+    assert_eq!(measures["lists"].as_array().unwrap().len(), 5);
+}
