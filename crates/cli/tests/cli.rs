@@ -35,6 +35,7 @@ fn every_command_has_help() {
         vec!["catalog", "--help"],
         vec!["bench", "ingest", "--help"],
         vec!["bench", "serve", "--help"],
+        vec!["bench", "screen", "--help"],
         vec!["serve", "--help"],
         vec!["keys", "create", "--help"],
         vec!["keys", "list", "--help"],

@@ -8,8 +8,11 @@ use std::path::{Path, PathBuf};
 use conformance::Harness;
 use conformance::fixtures::{penalty_for, uscc};
 use gongxin_core::event::ChainError;
+use gongxin_core::event::{EventKind, case_payload};
 use gongxin_core::record::Record;
-use gongxin_store::{Actor, SqliteStore, Store, StoreError, Verification};
+use gongxin_store::{
+    Actor, CaseKind, CaseStep, CheckEntry, SqliteStore, Store, StoreError, Verification,
+};
 use rusqlite::Connection;
 use tempfile::TempDir;
 
@@ -161,6 +164,68 @@ fn a_row_whose_head_is_another_records_event_is_a_mismatch() {
     raw.execute("UPDATE records SET head_seq = 5 WHERE first_seq = 4", [])
         .unwrap();
     assert_mismatch(verify(&store), &records[3], "head event 5");
+}
+
+#[test]
+fn a_case_row_moved_to_another_subject_or_a_dropped_case_is_a_mismatch() {
+    let (_harness, mut store, records, raw) = five_records();
+    let id = records[0].id();
+    let subject = records[0].subject.to_string();
+    store
+        .append_case(
+            &CaseStep {
+                id: "lst_1",
+                kind: CaseKind::Listing,
+                event: EventKind::ListingProposed,
+                subject: &subject,
+                record: id,
+                open: true,
+                due: None,
+                payload: case_payload("lst_1", &"proposed", &"proposed"),
+                expected_head: None,
+            },
+            &mut std::iter::empty(),
+            &ACTOR,
+        )
+        .unwrap();
+    assert!(matches!(
+        verify(&store),
+        Verification::Intact { events: 6, .. }
+    ));
+    raw.execute("UPDATE cases SET subject = 'X' WHERE id = 'lst_1'", [])
+        .unwrap();
+    assert!(matches!(
+        verify(&store),
+        Verification::ProjectionMismatch { ref reason, .. } if reason.contains("lst_1")
+    ));
+    raw.execute("DELETE FROM cases WHERE id = 'lst_1'", [])
+        .unwrap();
+    assert!(matches!(
+        verify(&store),
+        Verification::ProjectionMismatch { ref reason, .. } if reason.contains("no cases row")
+    ));
+}
+
+#[test]
+fn the_check_log_refuses_edits_and_deletes() {
+    let (_harness, mut store, _, raw) = five_records();
+    store
+        .append_check(&CheckEntry {
+            receipt: "ck_1".to_owned(),
+            at_us: 1,
+            key_id: None,
+            unit: None,
+            subject: None,
+            scenario: "bidding".to_owned(),
+            purpose: "test".to_owned(),
+            log_seq: 5,
+            measures_version: "1".to_owned(),
+            request: "{}".to_owned(),
+            answer: "{}".to_owned(),
+        })
+        .unwrap();
+    assert!(raw.execute("UPDATE checks SET answer = 'x'", []).is_err());
+    assert!(raw.execute("DELETE FROM checks", []).is_err());
 }
 
 #[test]

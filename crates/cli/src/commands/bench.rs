@@ -30,6 +30,10 @@ pub enum BenchCommand {
     /// 5,000,000 records), in process and over HTTP under concurrent load, against a trivial
     /// JSON endpoint of the same server.
     Serve(crate::commands::bench_serve::ServeBenchArgs),
+    /// Screen a batch of applicants (default 1,000,000) against lists holding 500,000
+    /// entries end to end, against a plain hash join of the same codes; then name-only
+    /// screening: matches per second, precision and recall on labelled variants.
+    Screen(crate::commands::bench_screen::ScreenBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +53,7 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
     let args = match command {
         BenchCommand::Ingest(args) => args,
         BenchCommand::Serve(args) => return crate::commands::bench_serve::run(args),
+        BenchCommand::Screen(args) => return crate::commands::bench_screen::run(args),
     };
     let catalog = args.rules.catalog()?;
     let whitelist = args.rules.whitelist()?;

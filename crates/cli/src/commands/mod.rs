@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bench_screen;
 pub mod bench_serve;
 pub mod catalog;
 pub mod code;

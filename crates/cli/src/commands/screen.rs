@@ -20,7 +20,7 @@ use gongxin_server::Platform;
 use gongxin_server::discipline::{
     Applicant, Findings, Held, MatchedBy, NameCandidate, findings, identify, new_receipt,
 };
-use gongxin_store::{CheckEntry, Store};
+use gongxin_store::{CheckEntry, SqliteStore, Store};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -105,45 +105,34 @@ struct BatchRequest<'a> {
 }
 
 #[derive(Debug, Default, Serialize)]
-struct BatchSummary {
-    output: String,
-    output_sha256: String,
-    rows: u64,
-    unreadable_rows: u64,
-    bad_codes: u64,
-    matched_by_code: u64,
-    matched_by_name: u64,
-    with_hits: u64,
-    with_measures: u64,
-    with_rewards: u64,
+pub struct BatchSummary {
+    pub output: String,
+    pub output_sha256: String,
+    pub rows: u64,
+    pub unreadable_rows: u64,
+    pub bad_codes: u64,
+    pub matched_by_code: u64,
+    pub matched_by_name: u64,
+    /// Applicants holding a record that matters in the scenario, and so checked in full.
+    pub holding_relevant: u64,
+    pub with_hits: u64,
+    pub with_measures: u64,
+    pub with_rewards: u64,
+}
+
+/// One batch to screen.
+#[derive(Debug)]
+pub struct Batch<'a> {
+    pub scenario: &'a str,
+    pub input: &'a Path,
+    pub output: &'a Path,
+    pub purpose: &'a str,
+    /// The checking unit's code; `None` runs as the credit office.
+    pub unit: Option<&'a str>,
 }
 
 pub fn run(args: ScreenArgs) -> Result<ExitCode> {
     let platform = args.data.platform()?;
-    if platform.discipline.scenario(&args.scenario).is_none() {
-        let known: Vec<&str> = platform
-            .discipline
-            .scenarios
-            .iter()
-            .map(|s| s.id.as_str())
-            .collect();
-        bail!(
-            "没有应用场景 {} / unknown scenario `{}`; known: {}",
-            args.scenario,
-            args.scenario,
-            known.join(", ")
-        );
-    }
-    if args.purpose.trim().is_empty() {
-        bail!("须说明核查用途（--purpose） / a purpose is required (--purpose)");
-    }
-    let principal = match &args.unit {
-        Some(unit) => Principal::Department {
-            unit: gongxin_codes::normalise(unit),
-            items: Vec::new(),
-        },
-        None => Principal::Admin,
-    };
     let mut store = args.data.open_store()?;
     // Names are matched in the search index: bring it up to the log first (records imported
     // since the server last ran are not in it yet).
@@ -154,102 +143,14 @@ pub fn run(args: ScreenArgs) -> Result<ExitCode> {
         &args.data.data_dir,
     )
     .context("bringing the search index up to date")?;
-    let receipt = new_receipt("ckb").context("drawing a receipt id")?;
-    let log_seq = store.log_head()?;
-    let on = platform.clock.today();
-    let holding: HashSet<String> = store
-        .subjects_holding(&platform.discipline.items_relevant_to(&args.scenario))?
-        .into_iter()
-        .collect();
-
-    let mut source = open(&args.input)
-        .with_context(|| format!("reading applicants from {}", args.input.display()))?;
-    let header = source.header().to_vec();
-    let code_at = column(&header, CODE_COLUMNS);
-    let name_at = column(&header, NAME_COLUMNS);
-    let reference_at = column(&header, REFERENCE_COLUMNS);
-    if code_at.is_none() && name_at.is_none() {
-        bail!(
-            "{} 中没有代码列或名称列（表头：{}） / no code or name column in the header",
-            args.input.display(),
-            header.join(", ")
-        );
-    }
-    let progress_total = source.progress().total;
-    let progress = bar(progress_total, "screen", true);
-
-    let mut writer = ResultWriter::create(&args.output)?;
-    let mut summary = BatchSummary::default();
-    let mut buf = RowBuf::new();
-    let nothing = Held::default();
-    while let Some(read) = source.next_row(&mut buf) {
-        if let Err(error) = read {
-            summary.unreadable_rows += 1;
-            eprintln!("第 {} 行无法读取，已跳过 / row skipped: {error}", error.row);
-            continue;
-        }
-        summary.rows += 1;
-        let cell = |at: Option<usize>| at.and_then(|i| buf.get(i)).unwrap_or("").trim();
-        let (input_code, input_name, reference) =
-            (cell(code_at), cell(name_at), cell(reference_at));
-        let Identified {
-            applicant,
-            candidates,
-            held,
-            problem,
-        } = identify_fast(&platform, &store, &holding, input_code, input_name)?;
-        let code = applicant.code.clone().unwrap_or_default();
-        let held = held.as_ref().unwrap_or(&nothing);
-        let found = findings(&platform, &principal, &code, held, &args.scenario, on)
-            .context("checking an applicant")?;
-        match applicant.matched_by {
-            MatchedBy::Code => summary.matched_by_code += 1,
-            MatchedBy::Name => summary.matched_by_name += 1,
-            MatchedBy::None => {}
-        }
-        summary.bad_codes += u64::from(problem.is_some());
-        summary.with_hits += u64::from(!found.hits.is_empty());
-        summary.with_measures += u64::from(!found.measures.is_empty());
-        summary.with_rewards += u64::from(!found.rewards.is_empty());
-        writer.write(&ResultRow {
-            row: buf.number(),
-            receipt: format!("{receipt}#{}", buf.number()),
-            reference,
-            input_code,
-            input_name,
-            applicant,
-            name_candidates: candidates,
-            problem,
-            findings: found,
-        })?;
-        if summary.rows % 4096 == 0 {
-            progress.set_position(source.progress().done);
-        }
-    }
-    progress.finish_and_clear();
-    writer.finish()?;
-
-    summary.output = args.output.display().to_string();
-    summary.output_sha256 = file_sha256(&args.output)?;
-    let request = BatchRequest {
-        input: args.input.display().to_string(),
-        input_sha256: file_sha256(&args.input)?,
+    let batch = Batch {
         scenario: &args.scenario,
-        principal: &principal,
+        input: &args.input,
+        output: &args.output,
+        purpose: &args.purpose,
+        unit: args.unit.as_deref(),
     };
-    store.append_check(&CheckEntry {
-        receipt: receipt.clone(),
-        at_us: now_us(),
-        key_id: None,
-        unit: args.unit.clone(),
-        subject: None,
-        scenario: args.scenario.clone(),
-        purpose: args.purpose.trim().to_owned(),
-        log_seq,
-        measures_version: platform.discipline.version.clone(),
-        request: serde_json::to_string(&request)?,
-        answer: serde_json::to_string(&summary)?,
-    })?;
+    let (receipt, summary) = screen(&platform, &mut store, &batch, true)?;
     println!(
         "核查 {} 个申请人：代码匹配 {}，名称匹配 {}，命中 {}，适用惩戒措施 {}，适用激励措施 {}；回执 {receipt} / \
          screened {} applicants: {} by code, {} by name, {} with hits, {} with measures, {} with rewards; receipt {receipt}",
@@ -279,6 +180,141 @@ pub fn run(args: ScreenArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Screens `batch` against what `store` holds now, writes the results and logs the batch;
+/// returns its receipt and summary. `show_progress` draws a bar on a terminal.
+pub fn screen(
+    platform: &Platform,
+    store: &mut SqliteStore,
+    batch: &Batch<'_>,
+    show_progress: bool,
+) -> Result<(String, BatchSummary)> {
+    if platform.discipline.scenario(batch.scenario).is_none() {
+        let known: Vec<&str> = platform
+            .discipline
+            .scenarios
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        bail!(
+            "没有应用场景 {} / unknown scenario `{}`; known: {}",
+            batch.scenario,
+            batch.scenario,
+            known.join(", ")
+        );
+    }
+    if batch.purpose.trim().is_empty() {
+        bail!("须说明核查用途（--purpose） / a purpose is required (--purpose)");
+    }
+    let principal = match batch.unit {
+        Some(unit) => Principal::Department {
+            unit: gongxin_codes::normalise(unit),
+            items: Vec::new(),
+        },
+        None => Principal::Admin,
+    };
+    let receipt = new_receipt("ckb").context("drawing a receipt id")?;
+    let log_seq = store.log_head()?;
+    let on = platform.clock.today();
+    let holding: HashSet<String> = store
+        .subjects_holding(&platform.discipline.items_relevant_to(&batch.scenario))?
+        .into_iter()
+        .collect();
+
+    let mut source = open(&batch.input)
+        .with_context(|| format!("reading applicants from {}", batch.input.display()))?;
+    let header = source.header().to_vec();
+    let code_at = column(&header, CODE_COLUMNS);
+    let name_at = column(&header, NAME_COLUMNS);
+    let reference_at = column(&header, REFERENCE_COLUMNS);
+    if code_at.is_none() && name_at.is_none() {
+        bail!(
+            "{} 中没有代码列或名称列（表头：{}） / no code or name column in the header",
+            batch.input.display(),
+            header.join(", ")
+        );
+    }
+    let progress_total = source.progress().total;
+    let progress = match show_progress {
+        true => bar(progress_total, "screen", true),
+        false => indicatif::ProgressBar::hidden(),
+    };
+
+    let mut writer = ResultWriter::create(&batch.output)?;
+    let mut summary = BatchSummary::default();
+    let mut buf = RowBuf::new();
+    let nothing = Held::default();
+    while let Some(read) = source.next_row(&mut buf) {
+        if let Err(error) = read {
+            summary.unreadable_rows += 1;
+            eprintln!("第 {} 行无法读取，已跳过 / row skipped: {error}", error.row);
+            continue;
+        }
+        summary.rows += 1;
+        let cell = |at: Option<usize>| at.and_then(|i| buf.get(i)).unwrap_or("").trim();
+        let (input_code, input_name, reference) =
+            (cell(code_at), cell(name_at), cell(reference_at));
+        let Identified {
+            applicant,
+            candidates,
+            held,
+            problem,
+        } = identify_fast(platform, &*store, &holding, input_code, input_name)?;
+        let code = applicant.code.clone().unwrap_or_default();
+        summary.holding_relevant += u64::from(held.is_some());
+        let held = held.as_ref().unwrap_or(&nothing);
+        let found = findings(platform, &principal, &code, held, &batch.scenario, on)
+            .context("checking an applicant")?;
+        match applicant.matched_by {
+            MatchedBy::Code => summary.matched_by_code += 1,
+            MatchedBy::Name => summary.matched_by_name += 1,
+            MatchedBy::None => {}
+        }
+        summary.bad_codes += u64::from(problem.is_some());
+        summary.with_hits += u64::from(!found.hits.is_empty());
+        summary.with_measures += u64::from(!found.measures.is_empty());
+        summary.with_rewards += u64::from(!found.rewards.is_empty());
+        writer.write(&ResultRow {
+            row: buf.number(),
+            receipt: format!("{receipt}#{}", buf.number()),
+            reference,
+            input_code,
+            input_name,
+            applicant,
+            name_candidates: candidates,
+            problem,
+            findings: found,
+        })?;
+        if summary.rows % 4096 == 0 {
+            progress.set_position(source.progress().done);
+        }
+    }
+    progress.finish_and_clear();
+    writer.finish()?;
+
+    summary.output = batch.output.display().to_string();
+    summary.output_sha256 = file_sha256(&batch.output)?;
+    let request = BatchRequest {
+        input: batch.input.display().to_string(),
+        input_sha256: file_sha256(&batch.input)?,
+        scenario: &batch.scenario,
+        principal: &principal,
+    };
+    store.append_check(&CheckEntry {
+        receipt: receipt.clone(),
+        at_us: now_us(),
+        key_id: None,
+        unit: batch.unit.map(str::to_owned),
+        subject: None,
+        scenario: batch.scenario.to_owned(),
+        purpose: batch.purpose.trim().to_owned(),
+        log_seq,
+        measures_version: platform.discipline.version.clone(),
+        request: serde_json::to_string(&request)?,
+        answer: serde_json::to_string(&summary)?,
+    })?;
+    Ok((receipt, summary))
 }
 
 /// An applicant as the batch identified it: who, the name candidates, what is held about it
