@@ -16,5 +16,6 @@ pub mod objection;
 pub mod personal;
 pub mod problem;
 pub mod publication;
+pub mod push;
 pub mod record;
 pub mod value;

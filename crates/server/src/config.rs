@@ -29,6 +29,23 @@ pub struct ServerConfig {
     pub index_interval_ms: u64,
     /// Log lines as JSON instead of text. Env `GONGXIN_LOG_JSON`. Default false.
     pub log_json: bool,
+    /// How often the push dispatcher looks for new events and due deliveries, in
+    /// milliseconds. Env `GONGXIN_PUSH_INTERVAL_MS`. Default 1000.
+    pub push_interval_ms: u64,
+    /// Wait before the second attempt at a delivery, in milliseconds; it doubles after each
+    /// further failure (30 s, 1 min, 2 min, …). Env `GONGXIN_PUSH_RETRY_BASE_MS`. Default
+    /// 30000.
+    pub push_retry_base_ms: u64,
+    /// Attempts at a delivery before it goes to the dead letters. With the default base,
+    /// eight attempts span about an hour. Env `GONGXIN_PUSH_MAX_ATTEMPTS`. Default 8.
+    pub push_max_attempts: u32,
+    /// Longest a receiver may take to answer one delivery, from connecting to reading the
+    /// answer, in milliseconds; longer is a failed attempt. Env `GONGXIN_PUSH_TIMEOUT_MS`.
+    /// Default 10000.
+    pub push_timeout_ms: u64,
+    /// A unit that checked a subject within this many days before a change is told about
+    /// it, whatever its scenarios. Env `GONGXIN_PUSH_CHECKED_WITHIN_DAYS`. Default 30.
+    pub push_checked_within_days: u32,
 }
 
 impl Default for ServerConfig {
@@ -42,6 +59,11 @@ impl Default for ServerConfig {
             max_upload_mib: 256,
             index_interval_ms: 500,
             log_json: false,
+            push_interval_ms: 1_000,
+            push_retry_base_ms: 30_000,
+            push_max_attempts: 8,
+            push_timeout_ms: 10_000,
+            push_checked_within_days: 30,
         }
     }
 }
@@ -105,6 +127,32 @@ impl ServerConfig {
             &mut config.max_upload_mib,
         )?;
         override_from(&lookup, "GONGXIN_LOG_JSON", &mut config.log_json)?;
+        override_from(
+            &lookup,
+            "GONGXIN_PUSH_INTERVAL_MS",
+            &mut config.push_interval_ms,
+        )?;
+        override_from(
+            &lookup,
+            "GONGXIN_PUSH_RETRY_BASE_MS",
+            &mut config.push_retry_base_ms,
+        )?;
+        override_from(
+            &lookup,
+            "GONGXIN_PUSH_MAX_ATTEMPTS",
+            &mut config.push_max_attempts,
+        )?;
+        override_from(
+            &lookup,
+            "GONGXIN_PUSH_TIMEOUT_MS",
+            &mut config.push_timeout_ms,
+        )?;
+        override_from(
+            &lookup,
+            "GONGXIN_PUSH_CHECKED_WITHIN_DAYS",
+            &mut config.push_checked_within_days,
+        )?;
+        config.push_max_attempts = config.push_max_attempts.max(1);
         config.read_connections = config.read_connections.max(1);
         Ok(config)
     }

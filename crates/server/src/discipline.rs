@@ -314,20 +314,25 @@ const NAME_CANDIDATE_FLOOR: f64 = 0.5;
 /// the trade name (the part a registry keeps unique), then scored by `core::name_match`.
 pub fn name_candidates(platform: &Platform, name: &str) -> Result<Vec<NameCandidate>, ApiError> {
     let key = NameKey::new(name);
-    let trade = key.trade_name();
-    let text = if trade.chars().count() >= 2 {
-        trade
-    } else {
-        key.core().to_owned()
-    };
-    if text.chars().count() < 2 {
-        return Ok(Vec::new());
+    // The core name (trade name and industry words) narrows the search most; a trade name
+    // alone finds the applicants that left the industry words out.
+    let mut hits = Vec::new();
+    for text in [key.core().to_owned(), key.trade_name()] {
+        if text.chars().count() < 2 || hits.len() >= NAME_SEARCH_DEPTH {
+            continue;
+        }
+        let mut query = SearchQuery::new(text);
+        query.limit = NAME_SEARCH_DEPTH;
+        for hit in platform.search.search(&query)?.hits {
+            if !hits
+                .iter()
+                .any(|h: &gongxin_search::SearchHit| h.code == hit.code)
+            {
+                hits.push(hit);
+            }
+        }
     }
-    let mut query = SearchQuery::new(text);
-    query.limit = NAME_SEARCH_DEPTH;
-    let results = platform.search.search(&query)?;
-    let mut candidates: Vec<NameCandidate> = results
-        .hits
+    let mut candidates: Vec<NameCandidate> = hits
         .into_iter()
         .filter_map(|hit| {
             // The best of the current and former names: an applicant may use an old one.
@@ -353,10 +358,11 @@ pub fn name_candidates(platform: &Platform, name: &str) -> Result<Vec<NameCandid
 pub enum MatchedBy {
     /// By its USCC or an old code: exact.
     Code,
-    /// By name only, to the best candidate, which scored as likely the same subject. Never
-    /// as certain as a code: the answer says so, and lists the candidates.
+    /// By name only, to the one candidate that scored as likely the same subject (and better
+    /// than any other). Never as certain as a code: the answer says so, and lists the
+    /// candidates.
     Name,
-    /// Not matched: an unknown code, or no candidate likely enough.
+    /// Not matched: an unknown code, no candidate likely enough, or several equally likely.
     None,
 }
 
@@ -420,7 +426,18 @@ pub fn identify(
             )
         })?;
     let candidates = name_candidates(platform, name)?;
-    let applicant = match candidates.first().filter(|c| c.matched.likely_same) {
+    // A name that two subjects answer to equally well identifies neither: the officer gets
+    // the candidates and decides.
+    let likely: Vec<&NameCandidate> = candidates
+        .iter()
+        .filter(|c| c.matched.likely_same)
+        .collect();
+    let unambiguous = match likely.as_slice() {
+        [only] => Some(*only),
+        [best, second, ..] if best.matched.score > second.matched.score => Some(*best),
+        _ => None,
+    };
+    let applicant = match unambiguous {
         Some(best) => Applicant {
             code: Some(best.code.clone()),
             name: Some(best.name.clone()),
@@ -444,4 +461,81 @@ pub fn new_receipt(prefix: &str) -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 10];
     getrandom::fill(&mut bytes)?;
     Ok(format!("{prefix}_{}", hex::encode(bytes)))
+}
+
+/// What a check finds about a person to be appointed (a legal representative or executive):
+/// the subjects whose records name that person as legal representative, and the measures
+/// that reach responsible persons through those records.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonFindings {
+    /// The identity number, masked: the request had it whole; the answer never does.
+    pub id_number: String,
+    pub subjects: Vec<PersonSubject>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonSubject {
+    pub code: String,
+    pub name: String,
+    /// Only measures that reach responsible persons and were set off by a record naming this
+    /// person.
+    pub measures: Vec<MeasureView>,
+}
+
+/// Subjects looked at per person at most.
+const PERSON_SUBJECTS: usize = 20;
+
+/// Finds the person by the keyed hash of `number` (the only form the index and the store
+/// hold), and checks each subject naming them in `scenario` on `on`.
+pub fn person_findings(
+    platform: &Platform,
+    store: &dyn Store,
+    principal: &Principal,
+    number: &str,
+    scenario: &str,
+    on: NaiveDate,
+) -> Result<PersonFindings, ApiError> {
+    let number = number.trim().to_ascii_uppercase();
+    let hash = platform.personal_key.matching_hash(&number);
+    let mut query = SearchQuery::new(number.clone());
+    query.match_legal_representatives = true;
+    query.personal_id_hash = Some(hash.clone());
+    query.limit = PERSON_SUBJECTS;
+    let mut subjects = Vec::new();
+    for hit in platform.search.search(&query)?.hits {
+        let held = Held::now(store, &hit.code)?;
+        let found = findings(platform, principal, &hit.code, &held, scenario, on)?;
+        let names_person = |record: &str| {
+            held.records
+                .iter()
+                .find(|r| r.id.to_string() == record)
+                .is_some_and(|stored| names_person(platform, stored, &hash))
+        };
+        let measures: Vec<MeasureView> = found
+            .measures
+            .into_iter()
+            .filter(|m| m.reaches_responsible_persons)
+            .filter(|m| m.triggered_by.iter().any(|r| names_person(r)))
+            .collect();
+        subjects.push(PersonSubject {
+            code: hit.code,
+            name: hit.name,
+            measures,
+        });
+    }
+    Ok(PersonFindings {
+        id_number: gongxin_core::value::mask_id(&number),
+        subjects,
+    })
+}
+
+/// Whether `stored` names the person with keyed hash `hash` as its legal representative.
+fn names_person(platform: &Platform, stored: &StoredRecord, hash: &str) -> bool {
+    platform
+        .catalog
+        .item(&stored.record.key.item)
+        .and_then(|item| item.roles.legal_representative_id.as_deref())
+        .and_then(|code| stored.record.field(code))
+        .and_then(gongxin_core::personal::sealed_matching_hash)
+        .is_some_and(|found| found == hash)
 }

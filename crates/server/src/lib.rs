@@ -9,6 +9,7 @@ mod api;
 mod auth;
 pub mod config;
 pub mod discipline;
+pub mod dispatch;
 mod error;
 pub mod indexer;
 mod limit;
@@ -135,7 +136,8 @@ fn static_method(method: &axum::http::Method) -> &'static str {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in
-/// flight. Also keeps the search index following the store.
+/// flight. Also keeps the search index following the store, and delivers webhook
+/// subscriptions (`dispatch`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -146,6 +148,7 @@ pub async fn serve(
         Duration::from_millis(state.config.index_interval_ms.max(10)),
         state.platform.data_dir.clone(),
     ));
+    let dispatcher = tokio::spawn(dispatch::follow(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Answers go out as soon as they are written, not held back for the client's delayed
     // ACK when they span several segments.
@@ -158,5 +161,6 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     indexer.abort();
+    dispatcher.abort();
     served
 }

@@ -343,6 +343,44 @@ fn removal_proportionality_and_responsible_persons() {
     );
     assert!(!answer.to_string().contains("350203198001011235"));
 
+    // The same person, about to be appointed elsewhere, is found by the keyed hash of the
+    // number: the restriction that reaches them comes back, masked.
+    // (The search index follows the log every 50 ms in tests: wait for the new entry.)
+    let started = std::time::Instant::now();
+    let appointing = loop {
+        let (status, answer) = server.post_json(
+            "/api/v1/checks",
+            Some(&s.checker),
+            &json!({
+                "subject": unit_code(77),
+                "scenario": "executive_qualification",
+                "purpose": "拟任法定代表人资格审查",
+                "person_id_number": "350203198001011235",
+            }),
+        );
+        assert_eq!(status, 200, "{answer}");
+        let found = !answer["person"]["subjects"].as_array().unwrap().is_empty();
+        if found || started.elapsed() > std::time::Duration::from_secs(10) {
+            break answer;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let person = &appointing["person"];
+    assert_eq!(person["subjects"][0]["code"], server.subject_code.as_str());
+    assert_eq!(
+        ids(&person["subjects"][0]["measures"]),
+        ["executive_bar_serious_list"]
+    );
+    assert!(!appointing.to_string().contains("350203198001011235"));
+    // Not even the check log keeps the number whole.
+    let receipt = appointing["receipt"].as_str().unwrap();
+    let logged = server.store().check_entry(receipt).unwrap().unwrap();
+    assert!(
+        !logged.request.contains("350203198001011235"),
+        "{}",
+        logged.request
+    );
+
     // Removal after repair: out of force from the removal day.
     s.on("2025-09-01");
     let (status, case) = server.post_json(

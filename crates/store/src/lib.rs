@@ -216,6 +216,208 @@ pub struct CheckEntry {
     pub answer: String,
 }
 
+/// A webhook subscription of a department, as stored; its signing secret is read apart
+/// ([`Store::subscription_secret`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Subscription {
+    pub id: String,
+    /// The unit it belongs to (the source-unit code of the department key that made it).
+    pub unit: String,
+    /// The key that made it: deliveries stop when that key is revoked.
+    pub key_id: String,
+    pub url: String,
+    /// Scenario ids it checks applicants in; may be empty.
+    pub scenarios: Vec<String>,
+    /// The purpose stated for receiving non-public information, as for every such read.
+    pub purpose: String,
+    /// The log head when it was made: it is told about later events only.
+    pub after_seq: u64,
+    pub created_at_us: i64,
+    pub revoked_at_us: Option<i64>,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its next attempt.
+    Pending,
+    Delivered,
+    /// Given up after the last attempt: the dead-letter view, until replayed.
+    Dead,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Dead => "dead",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeliveryStatus> {
+        [
+            DeliveryStatus::Pending,
+            DeliveryStatus::Delivered,
+            DeliveryStatus::Dead,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// A delivery to enqueue: one event of the log, or one notice that is not in the log (an
+/// entry's expiry), for one subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    pub subscription: String,
+    /// The subject code the event or notice is filed under.
+    pub subject: String,
+    /// The event told; for a notice, the log head when it was made.
+    pub seq: u64,
+    /// The event kind, or the notice kind (`entry_expired`).
+    pub kind: String,
+    pub record: Option<RecordId>,
+    /// For a notice: the day it speaks of (the day an entry ended). `None` for a log event.
+    /// An event is enqueued once per subscription, a notice once per record and day.
+    pub on: Option<NaiveDate>,
+    /// Why the subscription is told, as JSON.
+    pub reasons: String,
+    pub created_at_us: i64,
+}
+
+/// A delivery as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: u64,
+    pub subscription: String,
+    pub subject: String,
+    pub seq: u64,
+    pub kind: String,
+    pub record: Option<RecordId>,
+    pub on: Option<NaiveDate>,
+    pub reasons: String,
+    /// Attempts made since it was (re-)queued.
+    pub attempts: u32,
+    pub next_attempt_us: i64,
+    pub status: DeliveryStatus,
+    pub last_error: Option<String>,
+    pub delivered_at_us: Option<i64>,
+    pub created_at_us: i64,
+}
+
+/// Which deliveries to list, by id.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryQuery {
+    pub subscription: Option<String>,
+    pub status: Option<DeliveryStatus>,
+    /// Only deliveries with a greater id: the way to page.
+    pub after_id: u64,
+    pub limit: usize,
+}
+
+/// The outcome of one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Delivered {
+        at_us: i64,
+    },
+    /// Failed; tried again at `retry_at_us`, or dead when `None`.
+    Failed {
+        at_us: i64,
+        error: String,
+        retry_at_us: Option<i64>,
+    },
+}
+
+/// How far the dispatcher has got: the last event it planned deliveries for, and the last
+/// day whose expiries it has told.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DispatchPosition {
+    pub event_seq: u64,
+    pub expiry_through: Option<NaiveDate>,
+}
+
+/// What an implementing unit reports it did with a measure a check returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackOutcome {
+    Applied,
+    NotApplicable,
+}
+
+impl FeedbackOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedbackOutcome::Applied => "applied",
+            FeedbackOutcome::NotApplicable => "not_applicable",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FeedbackOutcome> {
+        [FeedbackOutcome::Applied, FeedbackOutcome::NotApplicable]
+            .into_iter()
+            .find(|o| o.as_str() == text)
+    }
+}
+
+/// One report of the append-only feedback log (实施反馈).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Feedback {
+    /// Position in the log; ignored when appending.
+    pub seq: u64,
+    pub receipt: String,
+    pub measure: String,
+    pub outcome: FeedbackOutcome,
+    pub reason: Option<String>,
+    pub unit: String,
+    /// The subject checked.
+    pub subject: Option<String>,
+    pub key_id: Option<String>,
+    pub at_us: i64,
+}
+
+/// Checks run in one scenario by one unit (`None`: the credit office).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckTally {
+    pub scenario: String,
+    pub unit: Option<String>,
+    pub checks: u64,
+}
+
+/// How often one measure was returned to one unit, and what the unit reported doing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MeasureTally {
+    pub measure: String,
+    pub unit: Option<String>,
+    /// Check answers that named it (as a measure or a reward).
+    pub returned: u64,
+    /// Of those, answers that named it suspended (every hit behind it under objection).
+    pub suspended: u64,
+    pub applied: u64,
+    pub not_applicable: u64,
+}
+
+/// An entry of the typical-case register (典型案例): editorial, about one subject, without
+/// personal data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TypicalCase {
+    pub id: String,
+    pub title: String,
+    pub subject: String,
+    pub subject_name: String,
+    /// Record ids (hex) the case rests on.
+    pub records: Vec<String>,
+    /// Listing or objection case ids.
+    pub cases: Vec<String>,
+    pub summary_zh: String,
+    pub published: bool,
+    pub published_at_us: Option<i64>,
+    pub created_at_us: i64,
+    pub created_by: String,
+}
+
 /// The storage contract. Every engine implements it and passes the same conformance tests.
 pub trait Store {
     /// Stores the records `records` yields in one transaction: either every record's event is
@@ -266,6 +468,27 @@ pub trait Store {
     /// code: records filed under an old code count for the USCC it maps to. What a batch
     /// screening joins applicants against before it looks closer at the ones that hit.
     fn subjects_holding(&self, items: &[&str]) -> Result<Vec<String>, StoreError>;
+
+    /// [`records_of`](Self::records_of) for many subjects at once (canonical codes, as
+    /// [`subjects_holding`](Self::subjects_holding) gives them): one pass instead of a query
+    /// per subject, for batch work. Subjects holding nothing are absent from the map.
+    fn records_of_many(
+        &self,
+        codes: &[&str],
+    ) -> Result<std::collections::HashMap<String, Vec<StoredRecord>>, StoreError> {
+        let mut found = std::collections::HashMap::new();
+        for code in codes {
+            let records = self.records_of(code)?;
+            if !records.is_empty() {
+                found.insert((*code).to_owned(), records);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every open case of `kind`, oldest first: pending objections, listings awaiting a
+    /// decision.
+    fn open_cases(&self, kind: CaseKind) -> Result<Vec<StoredCase>, StoreError>;
 
     /// The position of the last event (0 for an empty log): what the platform knows now.
     fn log_head(&self) -> Result<u64, StoreError>;
@@ -384,4 +607,94 @@ pub trait Store {
         }
         Ok(then)
     }
+
+    /// Stores a webhook subscription and the secret its deliveries are signed with.
+    fn add_subscription(
+        &mut self,
+        subscription: &Subscription,
+        secret: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Every subscription, revoked or not, oldest first.
+    fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
+
+    fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError>;
+
+    /// The secret a subscription's deliveries are signed with.
+    fn subscription_secret(&self, id: &str) -> Result<Option<String>, StoreError>;
+
+    /// Revokes a subscription; `false` if there is none or it was already revoked. Its
+    /// pending deliveries are no longer due.
+    fn revoke_subscription(&mut self, id: &str, at_us: i64) -> Result<bool, StoreError>;
+
+    /// Where the dispatcher stands (zero and no day for a new store).
+    fn dispatch_position(&self) -> Result<DispatchPosition, StoreError>;
+
+    /// Enqueues `deliveries` (each due at once) and moves the dispatcher to `position`, in
+    /// one transaction. A delivery enqueued before (the same event, or the same notice, for
+    /// the same subscription) is left as it is. Returns how many were new.
+    fn enqueue_deliveries(
+        &mut self,
+        deliveries: &[NewDelivery],
+        position: &DispatchPosition,
+    ) -> Result<u64, StoreError>;
+
+    /// The pending deliveries due at `now_us` of subscriptions not revoked, up to
+    /// `per_subscription` of each (its oldest due), oldest due first (by id within the same
+    /// time).
+    fn due_deliveries(
+        &self,
+        now_us: i64,
+        per_subscription: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Records an attempt at a pending delivery: delivered, failed and due again, or dead.
+    /// `false` if it is not pending (replayed or settled in the meantime).
+    fn settle_delivery(&mut self, id: u64, attempt: &Attempt) -> Result<bool, StoreError>;
+
+    fn deliveries(&self, query: &DeliveryQuery) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Queues deliveries of a subscription again, due at `at_us` with their attempts reset:
+    /// the dead ones, or with `from_seq` every one at that log position or later. Returns
+    /// how many.
+    fn requeue_deliveries(
+        &mut self,
+        subscription: &str,
+        from_seq: Option<u64>,
+        at_us: i64,
+    ) -> Result<u64, StoreError>;
+
+    /// Appends a report to the feedback log and returns its position; a second report on
+    /// the same receipt and measure is a [`StoreError::Conflict`].
+    fn append_feedback(&mut self, feedback: &Feedback) -> Result<u64, StoreError>;
+
+    /// The reports on one check, oldest first.
+    fn feedback_of(&self, receipt: &str) -> Result<Vec<Feedback>, StoreError>;
+
+    /// Checks by scenario and unit, made in `[from_us, to_us)` where given.
+    fn check_tallies(
+        &self,
+        from_us: Option<i64>,
+        to_us: Option<i64>,
+    ) -> Result<Vec<CheckTally>, StoreError>;
+
+    /// Measures returned by checks made in `[from_us, to_us)` (the `measures` and `rewards`
+    /// the logged answers name, by `id`, with their `suspended` flag) and the feedback on
+    /// them, by measure and unit.
+    fn measure_tallies(
+        &self,
+        from_us: Option<i64>,
+        to_us: Option<i64>,
+    ) -> Result<Vec<MeasureTally>, StoreError>;
+
+    /// Adds an entry to the typical-case register; an id that exists is a
+    /// [`StoreError::Conflict`].
+    fn add_typical_case(&mut self, case: &TypicalCase) -> Result<(), StoreError>;
+
+    /// The register, oldest first; only the published entries when `published_only`.
+    fn typical_cases(&self, published_only: bool) -> Result<Vec<TypicalCase>, StoreError>;
+
+    /// Publishes an entry; `false` if there is none or it is published already. Publication
+    /// is the one change an entry admits.
+    fn publish_typical_case(&mut self, id: &str, at_us: i64) -> Result<bool, StoreError>;
 }

@@ -74,6 +74,10 @@ conformance!(
     subjects_are_walked_in_code_order,
     cases_are_steps_in_the_log,
     the_check_log_appends_once,
+    subscriptions_and_their_deliveries,
+    feedback_is_reported_once_and_tallied,
+    the_typical_case_register_publishes_once,
+    records_of_many_agrees_with_records_of,
 );
 
 const ACTOR: Actor<'static> = Actor {
@@ -344,4 +348,82 @@ fn the_build_maps_files_past_two_gigabytes() {
         .pragma_update_and_check(None, "mmap_size", 1_i64 << 36, |row| row.get(0))
         .unwrap();
     assert_eq!(mapped, 1 << 36);
+}
+
+/// Feedback and the typical-case register refuse to be rewritten, whoever asks: the engine's
+/// triggers, not the store's good manners.
+#[test]
+fn feedback_and_the_register_refuse_rewrites_behind_the_stores_back() {
+    let mut harness = Sqlite::new();
+    let mut store = harness.create();
+    store
+        .append_check(&CheckEntry {
+            receipt: "ck_1".to_owned(),
+            at_us: ACTOR.at_us,
+            key_id: None,
+            unit: Some("11350200MB0000000X".to_owned()),
+            subject: Some(uscc(1).to_string()),
+            scenario: "bidding".to_owned(),
+            purpose: "招标资格审查".to_owned(),
+            log_seq: 0,
+            measures_version: "1".to_owned(),
+            request: "{}".to_owned(),
+            answer: r#"{"measures":[{"id":"restrict","suspended":false}]}"#.to_owned(),
+        })
+        .unwrap();
+    store
+        .append_feedback(&gongxin_store::Feedback {
+            seq: 0,
+            receipt: "ck_1".to_owned(),
+            measure: "restrict".to_owned(),
+            outcome: gongxin_store::FeedbackOutcome::Applied,
+            reason: None,
+            unit: "11350200MB0000000X".to_owned(),
+            subject: Some(uscc(1).to_string()),
+            key_id: None,
+            at_us: ACTOR.at_us,
+        })
+        .unwrap();
+    store
+        .add_typical_case(&gongxin_store::TypicalCase {
+            id: "tc_1".to_owned(),
+            title: "典型案例".to_owned(),
+            subject: uscc(1).to_string(),
+            subject_name: "厦门市第1贸易有限公司".to_owned(),
+            records: Vec::new(),
+            cases: Vec::new(),
+            summary_zh: "摘要".to_owned(),
+            published: false,
+            published_at_us: None,
+            created_at_us: ACTOR.at_us,
+            created_by: "admin".to_owned(),
+        })
+        .unwrap();
+    let raw = Connection::open(harness.file()).unwrap();
+    for (sql, refusal) in [
+        (
+            "UPDATE feedback SET outcome = 'not_applicable', reason = 'x'",
+            "append-only",
+        ),
+        ("DELETE FROM feedback", "append-only"),
+        ("UPDATE typical_cases SET summary_zh = '改写'", "published"),
+        (
+            "UPDATE typical_cases SET published = 1, published_at_us = 1, title = '改写'",
+            "published",
+        ),
+        ("DELETE FROM typical_cases", "append-only"),
+    ] {
+        let error = raw.execute(sql, []).unwrap_err().to_string();
+        assert!(error.contains(refusal), "{sql}: {error}");
+    }
+    // Publication alone goes through.
+    assert_eq!(
+        raw.execute(
+            "UPDATE typical_cases SET published = 1, published_at_us = 5",
+            []
+        )
+        .unwrap(),
+        1
+    );
+    assert_eq!(store.typical_cases(true).unwrap().len(), 1);
 }

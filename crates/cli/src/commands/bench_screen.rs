@@ -4,7 +4,7 @@
 //! a hit flag per row), measured in the same run. Then name-only screening: matches per
 //! second through the search index, and precision and recall on labelled name variants.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -251,17 +251,39 @@ fn names(
     );
 
     // Applicants by name: variants of listed subjects' names (the truth is their code), and
-    // names of nobody (a listed name with its trade name changed).
+    // names of nobody (a listed name with its trade name changed). Generated names repeat at
+    // this scale, and a name two subjects share identifies neither: positives are taken from
+    // subjects whose name is theirs alone.
+    let mut name_counts: HashMap<String, u32> = HashMap::new();
+    let mut after = String::new();
+    loop {
+        let page = store.subjects_after(&after, 10_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.code.clone();
+        for subject in page {
+            *name_counts.entry(subject.name).or_default() += 1;
+        }
+    }
     let mut truth: Vec<Option<String>> = Vec::new();
     let path = dir.join("named.csv");
     let mut out = BufWriter::new(File::create(&path)?);
     writeln!(out, "编号,企业名称")?;
-    for n in 0..count.min(listed.len() * 2) {
-        let code = &listed[(n / 2 * 104_729) % listed.len()];
+    let mut probe = 0usize;
+    while truth.len() < count.min(listed.len()) && probe < listed.len() * 4 {
+        probe += 1;
+        let code = &listed[(probe * 104_729) % listed.len()];
         let name = store.subject(code)?.context("a listed subject")?.name;
+        let n = truth.len();
         let (variant, expected) = match n % 2 {
-            0 => (variant_of(&name, n), Some(code.clone())),
-            _ => (nobody_like(&name), None),
+            0 if name_counts.get(&name) == Some(&1) => (variant_of(&name, n), Some(code.clone())),
+            0 => continue,
+            _ => {
+                let nobody = nobody_like(&name);
+                if name_counts.contains_key(&nobody) {
+                    continue;
+                }
+                (nobody, None)
+            }
         };
         writeln!(out, "N{n},{variant}")?;
         truth.push(expected);

@@ -6,7 +6,7 @@
 //! relevant record are read first (one pass over the records' keys); an applicant outside
 //! that set is answered without touching the store, and only the others are checked in full.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -15,12 +15,15 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use gongxin_core::access::Principal;
-use gongxin_ingest::read::{RowBuf, open};
+use gongxin_core::event::case_state;
+use gongxin_core::objection::Objection;
+use gongxin_core::record::RecordId;
+use gongxin_ingest::read::{Row, RowBuf, open};
 use gongxin_server::Platform;
 use gongxin_server::discipline::{
     Applicant, Findings, Held, MatchedBy, NameCandidate, findings, identify, new_receipt,
 };
-use gongxin_store::{CheckEntry, SqliteStore, Store};
+use gongxin_store::{CaseKind, CheckEntry, SqliteStore, Store};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -218,11 +221,11 @@ pub fn screen(
     let log_seq = store.log_head()?;
     let on = platform.clock.today();
     let holding: HashSet<String> = store
-        .subjects_holding(&platform.discipline.items_relevant_to(&batch.scenario))?
+        .subjects_holding(&platform.discipline.items_relevant_to(batch.scenario))?
         .into_iter()
         .collect();
 
-    let mut source = open(&batch.input)
+    let mut source = open(batch.input)
         .with_context(|| format!("reading applicants from {}", batch.input.display()))?;
     let header = source.header().to_vec();
     let code_at = column(&header, CODE_COLUMNS);
@@ -241,64 +244,122 @@ pub fn screen(
         false => indicatif::ProgressBar::hidden(),
     };
 
-    let mut writer = ResultWriter::create(&batch.output)?;
+    let mut writer = ResultWriter::create(batch.output)?;
     let mut summary = BatchSummary::default();
-    let mut buf = RowBuf::new();
     let nothing = Held::default();
-    while let Some(read) = source.next_row(&mut buf) {
-        if let Err(error) = read {
-            summary.unreadable_rows += 1;
-            eprintln!("第 {} 行无法读取，已跳过 / row skipped: {error}", error.row);
-            continue;
+    // Records under an open objection, for all subjects at once: few, and asking per
+    // subject would cost a query per applicant.
+    let objected: HashSet<RecordId> = store
+        .open_cases(CaseKind::Objection)?
+        .iter()
+        .filter_map(|case| case_state::<Objection>(&case.payload))
+        .map(|objection| objection.record)
+        .collect();
+    let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK);
+    let mut buf = RowBuf::new();
+    let mut ended = false;
+    while !ended {
+        chunk.clear();
+        while chunk.len() < CHUNK {
+            match source.next_row(&mut buf) {
+                None => {
+                    ended = true;
+                    break;
+                }
+                Some(Err(error)) => {
+                    summary.unreadable_rows += 1;
+                    eprintln!("第 {} 行无法读取，已跳过 / row skipped: {error}", error.row);
+                }
+                Some(Ok(())) => chunk.push(buf.to_row()),
+            }
         }
-        summary.rows += 1;
-        let cell = |at: Option<usize>| at.and_then(|i| buf.get(i)).unwrap_or("").trim();
-        let (input_code, input_name, reference) =
-            (cell(code_at), cell(name_at), cell(reference_at));
-        let Identified {
-            applicant,
-            candidates,
-            held,
-            problem,
-        } = identify_fast(platform, &*store, &holding, input_code, input_name)?;
-        let code = applicant.code.clone().unwrap_or_default();
-        summary.holding_relevant += u64::from(held.is_some());
-        let held = held.as_ref().unwrap_or(&nothing);
-        let found = findings(platform, &principal, &code, held, &batch.scenario, on)
+        let cell = |row: &'_ Row, at: Option<usize>| -> String {
+            at.and_then(|i| row.cells.get(i))
+                .map(|c| c.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let identified: Vec<Identified> = chunk
+            .iter()
+            .map(|row| {
+                identify_fast(
+                    platform,
+                    &*store,
+                    &holding,
+                    &cell(row, code_at),
+                    &cell(row, name_at),
+                )
+            })
+            .collect::<Result<_>>()?;
+        // The records of every applicant in the chunk that holds any, in one read.
+        let wanted: Vec<&str> = identified
+            .iter()
+            .filter(|i| i.holds)
+            .filter_map(|i| i.applicant.code.as_deref())
+            .collect();
+        let held: HashMap<String, Held> = store
+            .records_of_many(&wanted)?
+            .into_iter()
+            .map(|(subject, records)| {
+                let objected = records
+                    .iter()
+                    .map(|r| r.id)
+                    .filter(|id| objected.contains(id))
+                    .collect();
+                (subject, Held { records, objected })
+            })
+            .collect();
+        for (row, identified) in chunk.iter().zip(identified) {
+            summary.rows += 1;
+            let Identified {
+                applicant,
+                candidates,
+                holds,
+                problem,
+            } = identified;
+            let code = applicant.code.clone().unwrap_or_default();
+            summary.holding_relevant += u64::from(holds);
+            let subject_held = held.get(&code).unwrap_or(&nothing);
+            let found = findings(
+                platform,
+                &principal,
+                &code,
+                subject_held,
+                batch.scenario,
+                on,
+            )
             .context("checking an applicant")?;
-        match applicant.matched_by {
-            MatchedBy::Code => summary.matched_by_code += 1,
-            MatchedBy::Name => summary.matched_by_name += 1,
-            MatchedBy::None => {}
+            match applicant.matched_by {
+                MatchedBy::Code => summary.matched_by_code += 1,
+                MatchedBy::Name => summary.matched_by_name += 1,
+                MatchedBy::None => {}
+            }
+            summary.bad_codes += u64::from(problem.is_some());
+            summary.with_hits += u64::from(!found.hits.is_empty());
+            summary.with_measures += u64::from(!found.measures.is_empty());
+            summary.with_rewards += u64::from(!found.rewards.is_empty());
+            writer.write(&ResultRow {
+                row: row.number,
+                receipt: format!("{receipt}#{}", row.number),
+                reference: &cell(row, reference_at),
+                input_code: &cell(row, code_at),
+                input_name: &cell(row, name_at),
+                applicant,
+                name_candidates: candidates,
+                problem,
+                findings: found,
+            })?;
         }
-        summary.bad_codes += u64::from(problem.is_some());
-        summary.with_hits += u64::from(!found.hits.is_empty());
-        summary.with_measures += u64::from(!found.measures.is_empty());
-        summary.with_rewards += u64::from(!found.rewards.is_empty());
-        writer.write(&ResultRow {
-            row: buf.number(),
-            receipt: format!("{receipt}#{}", buf.number()),
-            reference,
-            input_code,
-            input_name,
-            applicant,
-            name_candidates: candidates,
-            problem,
-            findings: found,
-        })?;
-        if summary.rows % 4096 == 0 {
-            progress.set_position(source.progress().done);
-        }
+        progress.set_position(source.progress().done);
     }
     progress.finish_and_clear();
     writer.finish()?;
 
     summary.output = batch.output.display().to_string();
-    summary.output_sha256 = file_sha256(&batch.output)?;
+    summary.output_sha256 = file_sha256(batch.output)?;
     let request = BatchRequest {
         input: batch.input.display().to_string(),
-        input_sha256: file_sha256(&batch.input)?,
-        scenario: &batch.scenario,
+        input_sha256: file_sha256(batch.input)?,
+        scenario: batch.scenario,
         principal: &principal,
     };
     store.append_check(&CheckEntry {
@@ -317,14 +378,18 @@ pub fn screen(
     Ok((receipt, summary))
 }
 
-/// An applicant as the batch identified it: who, the name candidates, what is held about it
-/// when anything relevant is, and why it could not be matched.
+/// An applicant as the batch identified it: who, the name candidates, whether it holds
+/// anything relevant, and why it could not be matched.
 struct Identified {
     applicant: Applicant,
     candidates: Vec<NameCandidate>,
-    held: Option<Held>,
+    /// Whether the subject holds a record that matters in the scenario.
+    holds: bool,
     problem: Option<String>,
 }
+
+/// Applicants read, identified and checked together: their records come in one read.
+const CHUNK: usize = 4096;
 
 /// [`identify`], with the batch's shortcut: a code outside `holding` is answered without
 /// the store (the platform holds nothing relevant about it), unless it is an old code, which
@@ -348,7 +413,7 @@ fn identify_fast(
         return Ok(Identified {
             applicant,
             candidates: Vec::new(),
-            held: None,
+            holds: false,
             problem: None,
         });
     }
@@ -373,19 +438,20 @@ fn identify_fast(
             return Ok(Identified {
                 applicant,
                 candidates: Vec::new(),
-                held: None,
+                holds: false,
                 problem: Some(problem),
             });
         }
     };
-    let held = match (&applicant.code, applicant.known) {
-        (Some(code), true) if holding.contains(code) => Some(Held::now(store, code)?),
-        _ => None,
-    };
+    let holds = applicant.known
+        && applicant
+            .code
+            .as_ref()
+            .is_some_and(|code| holding.contains(code));
     Ok(Identified {
         applicant,
         candidates,
-        held,
+        holds,
         problem: None,
     })
 }

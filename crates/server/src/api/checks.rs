@@ -8,10 +8,12 @@ use gongxin_store::{CheckEntry, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::subjects::looks_like_id_number;
 use super::{audit_entry, now_us, record_audit};
 use crate::auth::Caller;
 use crate::discipline::{
-    Applicant, Findings, Held, NameCandidate, findings, identify, new_receipt,
+    Applicant, Findings, Held, NameCandidate, PersonFindings, findings, identify, new_receipt,
+    person_findings,
 };
 use crate::error::{ApiError, ErrorCode, JsonBody};
 use crate::state::AppState;
@@ -28,6 +30,10 @@ pub struct CheckRequest {
     pub name: Option<String>,
     pub scenario: String,
     pub purpose: String,
+    /// The identity number of a person to be appointed (legal representative, executive):
+    /// restrictions that reach responsible persons are looked up for them too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id_number: Option<String>,
     /// The requester's own reference for the application, echoed back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
@@ -46,6 +52,10 @@ pub struct CheckAnswer {
     /// For a check by name: the subjects considered, each with its score explained.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub name_candidates: Vec<NameCandidate>,
+    /// For a person to be appointed: the subjects whose records name them, with the measures
+    /// that reach them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person: Option<PersonFindings>,
     /// The last event of the log the answer rests on.
     pub log_seq: u64,
     #[serde(flatten)]
@@ -85,6 +95,15 @@ pub async fn run(
         )
         .into());
     }
+    if let Some(number) = &request.person_id_number
+        && !looks_like_id_number(&number.trim().to_ascii_uppercase())
+    {
+        return Err(ApiError::with_message(
+            ErrorCode::BadRequest,
+            "person_id_number 应为 18 位居民身份证号码",
+            "person_id_number must be an 18-character resident identity number",
+        ));
+    }
     let receipt = new_receipt("ck").map_err(ApiError::internal)?;
     let on = state.platform.clock.today();
     let at_us = now_us();
@@ -113,6 +132,20 @@ pub async fn run(
                 &request.scenario,
                 on,
             )?;
+            let person = request
+                .person_id_number
+                .as_deref()
+                .map(|number| {
+                    person_findings(
+                        &state.platform,
+                        store,
+                        &caller_for_write.principal,
+                        number,
+                        &request.scenario,
+                        on,
+                    )
+                })
+                .transpose()?;
             let answer = CheckAnswer {
                 receipt,
                 checked_at: rfc3339(at_us),
@@ -121,9 +154,13 @@ pub async fn run(
                 reference: request.reference.clone(),
                 applicant,
                 name_candidates,
+                person,
                 log_seq,
                 findings: found,
             };
+            // The log keeps the person's number as the answer shows it, masked.
+            let mut request = request.clone();
+            request.person_id_number = answer.person.as_ref().map(|p| p.id_number.clone());
             let logged = LoggedRequest {
                 request: &request,
                 principal: &caller_for_write.principal,

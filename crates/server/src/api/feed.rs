@@ -242,6 +242,48 @@ struct Current {
     first_recorded_at_us: i64,
 }
 
+/// Which events a walk leaves out, besides those the caller may not see.
+#[derive(Debug, Clone, Copy, Default)]
+struct Filters<'f> {
+    /// Catalog item ids; empty means every item.
+    items: &'f [String],
+    /// A division-code prefix.
+    region: Option<&'f str>,
+    /// The subject's code.
+    subject: Option<&'f str>,
+}
+
+/// Shows events one at a time to one principal, exactly as the feed shows them to it
+/// without filters: what a webhook delivery carries. It remembers what it looked up, so
+/// use one for a batch of events.
+pub(crate) struct EventViewer<'a> {
+    scan: Scan<'a>,
+}
+
+impl<'a> EventViewer<'a> {
+    pub(crate) fn new(
+        platform: &'a Platform,
+        store: &'a dyn Store,
+        principal: &'a Principal,
+        today: NaiveDate,
+    ) -> Self {
+        Self {
+            scan: Scan::new(platform, store, principal, today),
+        }
+    }
+
+    /// The event as the feed shows it to the principal, or `None` if the feed skips it.
+    pub(crate) fn show(&mut self, event: &Event) -> Result<Option<FeedEvent>, ApiError> {
+        self.scan.show(event, Filters::default())
+    }
+
+    /// The code of the subject `code` is filed under (a USCC an old code maps to, or the
+    /// code itself).
+    pub(crate) fn canonical(&mut self, code: &str) -> Result<String, ApiError> {
+        self.scan.canonical(code)
+    }
+}
+
 /// One request's walk over the log, with what it has looked up so far.
 struct Scan<'a> {
     platform: &'a Platform,
@@ -305,6 +347,11 @@ impl<'a> Scan<'a> {
     }
 
     fn page(&mut self, params: &FeedParams, subject: Option<&str>) -> Result<FeedPage, ApiError> {
+        let filters = Filters {
+            items: &params.items,
+            region: params.region.as_deref(),
+            subject,
+        };
         let limit = params.limit;
         let mut cursor = params.after;
         let mut examined = 0;
@@ -321,7 +368,7 @@ impl<'a> Scan<'a> {
             for event in read.by_ref() {
                 cursor = event.seq;
                 examined += 1;
-                if let Some(shown) = self.show(&event, params, subject)? {
+                if let Some(shown) = self.show(&event, filters)? {
                     events.push(shown);
                     if events.len() >= limit {
                         break;
@@ -349,12 +396,7 @@ impl<'a> Scan<'a> {
 
     /// The event as the caller may see it, or `None` when the caller may not see it or the
     /// filters leave it out.
-    fn show(
-        &mut self,
-        event: &Event,
-        params: &FeedParams,
-        subject: Option<&str>,
-    ) -> Result<Option<FeedEvent>, ApiError> {
+    fn show(&mut self, event: &Event, filters: Filters<'_>) -> Result<Option<FeedEvent>, ApiError> {
         // Which subject the event is about, for the subject key's scope and the filters.
         let about = self.canonical(&event.subject)?;
         if let Principal::Subject { code } = self.principal
@@ -362,23 +404,23 @@ impl<'a> Scan<'a> {
         {
             return Ok(None);
         }
-        if subject.is_some_and(|s| s != about) {
+        if filters.subject.is_some_and(|s| s != about) {
             return Ok(None);
         }
-        if let Some(prefix) = &params.region
-            && !region_digits(&about).is_some_and(|digits| digits.starts_with(prefix.as_str()))
+        if let Some(prefix) = filters.region
+            && !region_digits(&about).is_some_and(|digits| digits.starts_with(prefix))
         {
             return Ok(None);
         }
         if event.kind.is_record_change() {
-            return self.show_record(event, &params.items);
+            return self.show_record(event, filters.items);
         }
         // Event kinds the feed does not know how to show (list entries, objections and
         // whatever later issues add) have no view the access policy can decide on: they
         // go to the credit office alone, whose role may read everything, with the raw
         // payload. Everyone else skips them until this module learns to show the kind
         // through `core::access`. An item filter leaves them out, since they name no item.
-        if *self.principal != Principal::Admin || !params.items.is_empty() {
+        if *self.principal != Principal::Admin || !filters.items.is_empty() {
             return Ok(None);
         }
         Ok(Some(FeedEvent {

@@ -3,13 +3,16 @@
 mod audit;
 mod cases;
 mod checks;
-mod feed;
+pub(crate) mod feed;
+mod feedback;
 pub(crate) mod records;
 pub(crate) mod subjects;
 mod submit;
+mod subscriptions;
+mod typical_cases;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use chrono::NaiveDate;
 use gongxin_store::AuditEntry;
 use serde::Deserialize;
@@ -41,6 +44,26 @@ pub fn router() -> Router<AppState> {
         .route("/objections/{id}", get(cases::objection))
         .route("/objections/{id}/decision", post(cases::decide_objection))
         .route("/feed", get(feed::events))
+        .route(
+            "/subscriptions",
+            get(subscriptions::list).post(subscriptions::create),
+        )
+        .route("/subscriptions/{id}", delete(subscriptions::revoke))
+        .route(
+            "/subscriptions/{id}/deliveries",
+            get(subscriptions::deliveries),
+        )
+        .route("/subscriptions/{id}/replay", post(subscriptions::replay))
+        .route("/checks/{receipt}/feedback", post(feedback::report))
+        .route("/stats/discipline", get(feedback::stats))
+        .route(
+            "/typical-cases",
+            get(typical_cases::list).post(typical_cases::create),
+        )
+        .route(
+            "/typical-cases/{id}/publication",
+            post(typical_cases::publish),
+        )
 }
 
 /// The purpose stated with a request for non-public information.

@@ -57,7 +57,7 @@ fn may_match_representatives(principal: &Principal) -> bool {
 }
 
 /// 18 characters, 17 digits and a digit or `X`: the resident identity card layout.
-fn looks_like_id_number(text: &str) -> bool {
+pub(crate) fn looks_like_id_number(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.len() == 18
         && bytes[..17].iter().all(u8::is_ascii_digit)

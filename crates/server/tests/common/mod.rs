@@ -51,6 +51,8 @@ pub struct Options {
     pub public_requests_per_minute: u32,
     /// A fixed day to count in, instead of the system date.
     pub today: Option<chrono::NaiveDate>,
+    /// Adjusts the server's settings (e.g. push timings) before it starts.
+    pub configure: fn(&mut ServerConfig),
 }
 
 impl Default for Options {
@@ -60,6 +62,7 @@ impl Default for Options {
             records: 600,
             public_requests_per_minute: 0,
             today: None,
+            configure: |_| {},
         }
     }
 }
@@ -162,13 +165,14 @@ impl TestServer {
             open_store,
             clock: clock.clone(),
         };
-        let config = ServerConfig {
+        let mut config = ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             public_requests_per_minute: options.public_requests_per_minute,
             public_burst: 5,
             index_interval_ms: 50,
             ..ServerConfig::default()
         };
+        (options.configure)(&mut config);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {

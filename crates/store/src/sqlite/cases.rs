@@ -186,6 +186,10 @@ pub(super) fn cases_of(
     }
 }
 
+pub(super) fn open_cases(conn: &Connection, kind: CaseKind) -> Result<Vec<StoredCase>, StoreError> {
+    cases_where(conn, "c.kind = ?1 AND c.open = 1", [kind.as_str()])
+}
+
 pub(super) fn cases_of_record(
     conn: &Connection,
     record: &RecordId,

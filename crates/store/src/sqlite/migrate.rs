@@ -35,6 +35,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "discipline",
         sql: include_str!("../../migrations/sqlite/0003_discipline.sql"),
     },
+    Migration {
+        version: 4,
+        name: "push",
+        sql: include_str!("../../migrations/sqlite/0004_push.sql"),
+    },
 ];
 
 /// The version a fully migrated database has.

@@ -7,6 +7,7 @@ mod access;
 mod apply;
 mod cases;
 mod migrate;
+mod push;
 mod read;
 mod verify;
 
@@ -17,15 +18,17 @@ use gongxin_core::record::{Change, PreparedRecord, RecordId};
 use rusqlite::Connection;
 
 use crate::{
-    Actor, ApiKey, ArrivalCount, AuditEntry, AuditQuery, CaseKind, CaseStep, CheckEntry, Counts,
-    Store, StoreError, StoredCase, StoredRecord, Subject, Verification,
+    Actor, ApiKey, ArrivalCount, Attempt, AuditEntry, AuditQuery, CaseKind, CaseStep, CheckEntry,
+    CheckTally, Counts, Delivery, DeliveryQuery, DispatchPosition, Feedback, MeasureTally,
+    NewDelivery, Store, StoreError, StoredCase, StoredRecord, Subject, Subscription, TypicalCase,
+    Verification,
 };
 
 /// The file [`SqliteStore::open_in_dir`] keeps the database in.
 const FILE_NAME: &str = "gongxin.sqlite";
 
 /// Enough for every statement the store prepares, so that none is ever re-parsed.
-const STATEMENT_CACHE: usize = 48;
+const STATEMENT_CACHE: usize = 80;
 
 /// A [`Store`] in one SQLite database file.
 ///
@@ -200,6 +203,17 @@ impl Store for SqliteStore {
         read::subjects_holding(&self.conn, items)
     }
 
+    fn records_of_many(
+        &self,
+        codes: &[&str],
+    ) -> Result<std::collections::HashMap<String, Vec<StoredRecord>>, StoreError> {
+        read::records_of_many(&self.conn, codes)
+    }
+
+    fn open_cases(&self, kind: CaseKind) -> Result<Vec<StoredCase>, StoreError> {
+        cases::open_cases(&self.conn, kind)
+    }
+
     fn log_head(&self) -> Result<u64, StoreError> {
         read::seq(read::chain_head(&self.conn)?.seq, "the chain head")
     }
@@ -282,5 +296,101 @@ impl Store for SqliteStore {
 
     fn checks_of(&self, subject: &str, limit: usize) -> Result<Vec<CheckEntry>, StoreError> {
         cases::checks_of(&self.conn, subject, limit)
+    }
+    fn add_subscription(
+        &mut self,
+        subscription: &Subscription,
+        secret: &str,
+    ) -> Result<(), StoreError> {
+        push::add_subscription(&self.conn, subscription, secret)
+    }
+
+    fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
+        push::subscriptions(&self.conn)
+    }
+
+    fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
+        push::subscription(&self.conn, id)
+    }
+
+    fn subscription_secret(&self, id: &str) -> Result<Option<String>, StoreError> {
+        push::subscription_secret(&self.conn, id)
+    }
+
+    fn revoke_subscription(&mut self, id: &str, at_us: i64) -> Result<bool, StoreError> {
+        push::revoke_subscription(&self.conn, id, at_us)
+    }
+
+    fn dispatch_position(&self) -> Result<DispatchPosition, StoreError> {
+        push::dispatch_position(&self.conn)
+    }
+
+    fn enqueue_deliveries(
+        &mut self,
+        deliveries: &[NewDelivery],
+        position: &DispatchPosition,
+    ) -> Result<u64, StoreError> {
+        push::enqueue_deliveries(&mut self.conn, deliveries, position)
+    }
+
+    fn due_deliveries(
+        &self,
+        now_us: i64,
+        per_subscription: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        push::due_deliveries(&self.conn, now_us, per_subscription)
+    }
+
+    fn settle_delivery(&mut self, id: u64, attempt: &Attempt) -> Result<bool, StoreError> {
+        push::settle_delivery(&self.conn, id, attempt)
+    }
+
+    fn deliveries(&self, query: &DeliveryQuery) -> Result<Vec<Delivery>, StoreError> {
+        push::deliveries(&self.conn, query)
+    }
+
+    fn requeue_deliveries(
+        &mut self,
+        subscription: &str,
+        from_seq: Option<u64>,
+        at_us: i64,
+    ) -> Result<u64, StoreError> {
+        push::requeue_deliveries(&self.conn, subscription, from_seq, at_us)
+    }
+
+    fn append_feedback(&mut self, feedback: &Feedback) -> Result<u64, StoreError> {
+        push::append_feedback(&self.conn, feedback)
+    }
+
+    fn feedback_of(&self, receipt: &str) -> Result<Vec<Feedback>, StoreError> {
+        push::feedback_of(&self.conn, receipt)
+    }
+
+    fn check_tallies(
+        &self,
+        from_us: Option<i64>,
+        to_us: Option<i64>,
+    ) -> Result<Vec<CheckTally>, StoreError> {
+        push::check_tallies(&self.conn, from_us, to_us)
+    }
+
+    fn measure_tallies(
+        &self,
+        from_us: Option<i64>,
+        to_us: Option<i64>,
+    ) -> Result<Vec<MeasureTally>, StoreError> {
+        push::measure_tallies(&self.conn, from_us, to_us)
+    }
+
+    fn add_typical_case(&mut self, case: &TypicalCase) -> Result<(), StoreError> {
+        push::add_typical_case(&self.conn, case)
+    }
+
+    fn typical_cases(&self, published_only: bool) -> Result<Vec<TypicalCase>, StoreError> {
+        push::typical_cases(&self.conn, published_only)
+    }
+
+    fn publish_typical_case(&mut self, id: &str, at_us: i64) -> Result<bool, StoreError> {
+        push::publish_typical_case(&self.conn, id, at_us)
     }
 }

@@ -3,6 +3,7 @@
 //! Nothing read from the file is trusted to be well-formed: a value of the wrong type or shape
 //! is reported as [`StoreError::Corrupt`] naming what it was, never unwrapped.
 
+use std::collections::HashMap;
 use std::fmt::Display;
 
 use gongxin_core::event::{Event, EventKind, Hash};
@@ -339,6 +340,35 @@ pub(super) fn events_after(
         events.push(event(row)?);
     }
     Ok(events)
+}
+
+pub(super) fn records_of_many(
+    conn: &Connection,
+    codes: &[&str],
+) -> Result<HashMap<String, Vec<StoredRecord>>, StoreError> {
+    // The subjects and every old code of each, then their records: one statement, one
+    // snapshot. The subject comes last so that the record columns read as in `RECORD_SELECT`.
+    let codes = serde_json::to_string(codes).expect("strings serialise");
+    let mut stmt = conn
+        .prepare_cached(
+            "WITH s(code) AS (SELECT value FROM json_each(?1)), \
+             k(code, subject) AS (SELECT code, code FROM s \
+                 UNION ALL SELECT c.old_code, s.code FROM subject_codes c JOIN s ON c.subject = s.code) \
+             SELECT r.id, r.status, r.first_seq, r.head_seq, r.first_recorded_at_us, e.payload, \
+                 k.subject \
+             FROM k JOIN records r ON r.subject = k.code LEFT JOIN events e ON e.seq = r.head_seq \
+             ORDER BY k.subject, r.decision_date DESC, r.first_seq DESC",
+        )
+        .map_err(db("reading many subjects' records"))?;
+    let mut rows = stmt
+        .query([codes])
+        .map_err(db("reading many subjects' records"))?;
+    let mut found: HashMap<String, Vec<StoredRecord>> = HashMap::new();
+    while let Some(row) = rows.next().map_err(db("reading many subjects' records"))? {
+        let subject: String = column(row, 6, "subject")?;
+        found.entry(subject).or_default().push(stored_record(row)?);
+    }
+    Ok(found)
 }
 
 pub(super) fn subjects_holding(

@@ -13,8 +13,9 @@ use gongxin_core::access::Principal;
 use gongxin_core::event::{EventKind, Hash, case_payload, case_state};
 use gongxin_core::record::{Change, PreparedRecord, RecordId, RecordStatus, SubjectId};
 use gongxin_store::{
-    Actor, ApiKey, AuditEntry, AuditQuery, CaseKind, CaseStep, CheckEntry, Counts, Store,
-    StoreError, Verification,
+    Actor, ApiKey, Attempt, AuditEntry, AuditQuery, CaseKind, CaseStep, CheckEntry, CheckTally,
+    Counts, DeliveryQuery, DeliveryStatus, DispatchPosition, Feedback, FeedbackOutcome,
+    MeasureTally, NewDelivery, Store, StoreError, Subscription, TypicalCase, Verification,
 };
 
 use fixtures::{
@@ -697,6 +698,13 @@ pub fn cases_are_steps_in_the_log<H: Harness>(harness: &mut H) {
         &actor(1),
     );
     assert!(matches!(again, Err(StoreError::Conflict(_))));
+    let open: Vec<String> = store
+        .open_cases(CaseKind::Listing)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(open, [case]);
 
     let (decided, changes) = store
         .append_case(
@@ -734,6 +742,7 @@ pub fn cases_are_steps_in_the_log<H: Harness>(harness: &mut H) {
     );
     assert!(matches!(stale, Err(StoreError::Conflict(_))));
 
+    assert!(store.open_cases(CaseKind::Listing).unwrap().is_empty());
     let stored = store.case(case).unwrap().unwrap();
     assert_eq!(
         (stored.first_seq, stored.head_seq, stored.open, stored.due),
@@ -825,4 +834,453 @@ pub fn the_check_log_appends_once<H: Harness>(harness: &mut H) {
     assert_eq!(store.checks_of(&a, 1).unwrap().len(), 1);
     let store = harness.reopen(store);
     assert_eq!(store.check_entry("ck_3").unwrap().unwrap().subject, Some(b));
+}
+
+fn subscription(id: &str, unit: &str, after_seq: u64) -> Subscription {
+    Subscription {
+        id: id.to_owned(),
+        unit: unit.to_owned(),
+        key_id: "kdept".to_owned(),
+        url: "http://127.0.0.1:9/hook".to_owned(),
+        scenarios: vec!["bidding".to_owned(), "government_procurement".to_owned()],
+        purpose: "招标投标资格审查".to_owned(),
+        after_seq,
+        created_at_us: AT,
+        revoked_at_us: None,
+    }
+}
+
+fn delivery_of(subscription: &str, seq: u64, on: Option<&str>) -> NewDelivery {
+    NewDelivery {
+        subscription: subscription.to_owned(),
+        subject: uscc(1).to_string(),
+        seq,
+        kind: match on {
+            Some(_) => "entry_expired".to_owned(),
+            None => "record_submitted".to_owned(),
+        },
+        record: Some(penalty_for(1, "罚1").id()),
+        on: on.map(date),
+        reasons: r#"[{"why":"scenario","scenario":"bidding"}]"#.to_owned(),
+        created_at_us: AT,
+    }
+}
+
+/// Subscriptions keep their secret apart; deliveries are enqueued once per event (or notice)
+/// and subscription, together with the dispatcher's position; attempts move them from
+/// pending to delivered or, after the last, to the dead letters, from which a replay takes
+/// them back; a revoked subscription has nothing due.
+pub fn subscriptions_and_their_deliveries<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    assert_eq!(
+        store.dispatch_position().unwrap(),
+        DispatchPosition::default()
+    );
+    let a = subscription("sub_a", "11350200MB0000000X", 0);
+    let b = subscription("sub_b", "11350200MB0000001X", 0);
+    store
+        .add_subscription(&a, &format!("whsec_{}", "a".repeat(64)))
+        .unwrap();
+    store
+        .add_subscription(&b, &format!("whsec_{}", "b".repeat(64)))
+        .unwrap();
+    assert!(matches!(
+        store.add_subscription(&a, &format!("whsec_{}", "c".repeat(64))),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.subscription("sub_a").unwrap(), Some(a.clone()));
+    assert_eq!(store.subscription("nope").unwrap(), None);
+    assert_eq!(
+        store.subscription_secret("sub_b").unwrap(),
+        Some(format!("whsec_{}", "b".repeat(64)))
+    );
+    assert_eq!(store.subscriptions().unwrap(), [a.clone(), b.clone()]);
+
+    let position = DispatchPosition {
+        event_seq: 7,
+        expiry_through: Some(date("2025-10-15")),
+    };
+    let batch = [
+        delivery_of("sub_a", 5, None),
+        delivery_of("sub_b", 5, None),
+        delivery_of("sub_a", 7, None),
+        delivery_of("sub_a", 7, Some("2025-10-15")),
+    ];
+    assert_eq!(store.enqueue_deliveries(&batch, &position).unwrap(), 4);
+    assert_eq!(store.dispatch_position().unwrap(), position);
+    // The same event or notice again, for the same subscription: nothing new.
+    let again = [
+        delivery_of("sub_a", 5, None),
+        delivery_of("sub_a", 8, Some("2025-10-15")),
+        delivery_of("sub_a", 8, Some("2025-10-16")),
+    ];
+    let later = DispatchPosition {
+        event_seq: 9,
+        ..position
+    };
+    assert_eq!(store.enqueue_deliveries(&again, &later).unwrap(), 1);
+    assert_eq!(store.dispatch_position().unwrap(), later);
+
+    let due = store.due_deliveries(AT, 10).unwrap();
+    assert_eq!(due.len(), 5);
+    assert!(
+        due.iter()
+            .all(|d| d.status == DeliveryStatus::Pending && d.attempts == 0)
+    );
+    assert_eq!(due.iter().filter(|d| d.subscription == "sub_a").count(), 4);
+    let first = due[0].clone();
+    assert_eq!(
+        (first.seq, first.on, first.kind.as_str(), first.record),
+        (
+            5,
+            None,
+            "record_submitted",
+            Some(penalty_for(1, "罚1").id())
+        )
+    );
+    assert_eq!(first.subject, uscc(1).to_string());
+    assert!(store.due_deliveries(AT - 1, 10).unwrap().is_empty());
+    // At most so many of each subscription, its oldest: a backlog holds up nobody else.
+    let one_each: Vec<(String, u64)> = store
+        .due_deliveries(AT, 1)
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.subscription, d.seq))
+        .collect();
+    assert_eq!(one_each, [("sub_a".to_owned(), 5), ("sub_b".to_owned(), 5)]);
+
+    // A failure puts it off; delivered ones are done.
+    assert!(
+        store
+            .settle_delivery(
+                first.id,
+                &Attempt::Failed {
+                    at_us: AT,
+                    error: "HTTP 500".to_owned(),
+                    retry_at_us: Some(AT + 1_000),
+                },
+            )
+            .unwrap()
+    );
+    assert!(
+        store
+            .settle_delivery(due[1].id, &Attempt::Delivered { at_us: AT })
+            .unwrap()
+    );
+    assert!(
+        !store
+            .settle_delivery(due[1].id, &Attempt::Delivered { at_us: AT })
+            .unwrap(),
+        "settled already"
+    );
+    let now: Vec<u64> = store
+        .due_deliveries(AT, 10)
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert!(!now.contains(&first.id) && !now.contains(&due[1].id));
+    let retried = store.due_deliveries(AT + 1_000, 10).unwrap();
+    let retried = retried.iter().find(|d| d.id == first.id).unwrap();
+    assert_eq!(
+        (retried.attempts, retried.last_error.as_deref()),
+        (1, Some("HTTP 500"))
+    );
+    // The last attempt fails: dead, and in the dead-letter view.
+    store
+        .settle_delivery(
+            first.id,
+            &Attempt::Failed {
+                at_us: AT + 1_000,
+                error: "timed out".to_owned(),
+                retry_at_us: None,
+            },
+        )
+        .unwrap();
+    let dead = store
+        .deliveries(&DeliveryQuery {
+            subscription: Some("sub_a".to_owned()),
+            status: Some(DeliveryStatus::Dead),
+            after_id: 0,
+            limit: 10,
+        })
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].id, dead[0].attempts, dead[0].last_error.as_deref()),
+        (first.id, 2, Some("timed out"))
+    );
+    let delivered = store
+        .deliveries(&DeliveryQuery {
+            status: Some(DeliveryStatus::Delivered),
+            limit: 10,
+            ..DeliveryQuery::default()
+        })
+        .unwrap();
+    assert_eq!(delivered[0].delivered_at_us, Some(AT));
+    let paged = store
+        .deliveries(&DeliveryQuery {
+            subscription: Some("sub_a".to_owned()),
+            after_id: first.id,
+            limit: 2,
+            ..DeliveryQuery::default()
+        })
+        .unwrap();
+    assert_eq!(paged.len(), 2);
+    assert!(
+        paged
+            .iter()
+            .all(|d| d.id > first.id && d.subscription == "sub_a")
+    );
+
+    // Replay: the dead ones, then everything from a position.
+    assert_eq!(store.requeue_deliveries("sub_a", None, AT + 5).unwrap(), 1);
+    let requeued = store.due_deliveries(AT + 5, 10).unwrap();
+    let back = requeued.iter().find(|d| d.id == first.id).unwrap();
+    assert_eq!((back.status, back.attempts), (DeliveryStatus::Pending, 0));
+    assert_eq!(store.requeue_deliveries("sub_a", None, AT + 6).unwrap(), 0);
+    assert_eq!(
+        store.requeue_deliveries("sub_a", Some(7), AT + 6).unwrap(),
+        3
+    );
+
+    // Revoked: nothing of it is due, and it says so.
+    assert!(store.revoke_subscription("sub_a", AT + 7).unwrap());
+    assert!(!store.revoke_subscription("sub_a", AT + 8).unwrap());
+    let store = harness.reopen(store);
+    let due = store.due_deliveries(AT + 1_000_000, 10).unwrap();
+    assert!(due.iter().all(|d| d.subscription == "sub_b"), "{due:?}");
+    assert_eq!(due.len(), 0, "sub_b's one delivery was delivered");
+    assert_eq!(
+        store.subscription("sub_a").unwrap().unwrap().revoked_at_us,
+        Some(AT + 7)
+    );
+    assert_eq!(store.dispatch_position().unwrap(), later);
+}
+
+/// A check log entry whose answer returned `measures` (id, suspended) and `rewards`.
+fn answered(receipt: &str, unit: &str, at: i64, measures: &[(&str, bool)]) -> CheckEntry {
+    let listed: Vec<serde_json::Value> = measures
+        .iter()
+        .map(|(id, suspended)| serde_json::json!({"id": id, "suspended": suspended}))
+        .collect();
+    CheckEntry {
+        receipt: receipt.to_owned(),
+        at_us: AT + at,
+        key_id: Some("kdept".to_owned()),
+        unit: Some(unit.to_owned()),
+        subject: Some(uscc(1).to_string()),
+        scenario: "bidding".to_owned(),
+        purpose: "招标资格审查".to_owned(),
+        log_seq: 3,
+        measures_version: "2026.11.1".to_owned(),
+        request: "{}".to_owned(),
+        answer: serde_json::json!({
+            "measures": listed,
+            "rewards": [{"id": "credit_bonus", "suspended": false}],
+        })
+        .to_string(),
+    }
+}
+
+fn report(receipt: &str, unit: &str, measure: &str, outcome: FeedbackOutcome) -> Feedback {
+    Feedback {
+        seq: 0,
+        receipt: receipt.to_owned(),
+        measure: measure.to_owned(),
+        outcome,
+        reason: (outcome == FeedbackOutcome::NotApplicable)
+            .then(|| "合同已于核查前签订".to_owned()),
+        unit: unit.to_owned(),
+        subject: Some(uscc(1).to_string()),
+        key_id: Some("kdept".to_owned()),
+        at_us: AT + 100,
+    }
+}
+
+/// Feedback is one report per receipt and measure, about a check in the log; the tallies
+/// count checks by scenario and unit, and the measures answers returned against the reports.
+pub fn feedback_is_reported_once_and_tallied<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    let (a, b) = ("11350200MB0000000X", "11350200MB0000001X");
+    store
+        .append_check(&answered("ck_1", a, 0, &[("restrict", false)]))
+        .unwrap();
+    store
+        .append_check(&answered(
+            "ck_2",
+            a,
+            10,
+            &[("restrict", true), ("review", false)],
+        ))
+        .unwrap();
+    store
+        .append_check(&answered("ck_3", b, 20, &[("restrict", false)]))
+        .unwrap();
+
+    let first = store
+        .append_feedback(&report("ck_1", a, "restrict", FeedbackOutcome::Applied))
+        .unwrap();
+    let second = store
+        .append_feedback(&report("ck_2", a, "review", FeedbackOutcome::NotApplicable))
+        .unwrap();
+    assert!(first < second);
+    assert!(matches!(
+        store.append_feedback(&report(
+            "ck_1",
+            a,
+            "restrict",
+            FeedbackOutcome::NotApplicable
+        )),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store
+            .append_feedback(&report("ck_9", a, "restrict", FeedbackOutcome::Applied))
+            .is_err(),
+        "feedback is about a check in the log"
+    );
+    let on_second = store.feedback_of("ck_2").unwrap();
+    assert_eq!(
+        on_second,
+        [Feedback {
+            seq: second,
+            ..report("ck_2", a, "review", FeedbackOutcome::NotApplicable)
+        }]
+    );
+    assert!(store.feedback_of("ck_3").unwrap().is_empty());
+
+    let checks = store.check_tallies(None, None).unwrap();
+    assert_eq!(
+        checks,
+        [
+            CheckTally {
+                scenario: "bidding".to_owned(),
+                unit: Some(a.to_owned()),
+                checks: 2
+            },
+            CheckTally {
+                scenario: "bidding".to_owned(),
+                unit: Some(b.to_owned()),
+                checks: 1
+            },
+        ]
+    );
+    let tally = |tallies: &[MeasureTally], measure: &str, unit: &str| {
+        tallies
+            .iter()
+            .find(|t| t.measure == measure && t.unit.as_deref() == Some(unit))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let measures = store.measure_tallies(None, None).unwrap();
+    let restrict_a = tally(&measures, "restrict", a);
+    assert_eq!(
+        (
+            restrict_a.returned,
+            restrict_a.suspended,
+            restrict_a.applied,
+            restrict_a.not_applicable
+        ),
+        (2, 1, 1, 0)
+    );
+    let review_a = tally(&measures, "review", a);
+    assert_eq!((review_a.returned, review_a.not_applicable), (1, 1));
+    assert_eq!(tally(&measures, "restrict", b).returned, 1);
+    assert_eq!(
+        tally(&measures, "credit_bonus", a).returned,
+        2,
+        "rewards count too"
+    );
+    assert_eq!(measures.len(), 5);
+
+    // A period counts the checks made in it, and the feedback on them.
+    let late = store.measure_tallies(Some(AT + 10), None).unwrap();
+    let restrict_a = tally(&late, "restrict", a);
+    assert_eq!((restrict_a.returned, restrict_a.applied), (1, 0));
+    assert_eq!(
+        store
+            .check_tallies(Some(AT), Some(AT + 10))
+            .unwrap()
+            .iter()
+            .map(|t| t.checks)
+            .sum::<u64>(),
+        1
+    );
+    let store = harness.reopen(store);
+    assert_eq!(store.feedback_of("ck_1").unwrap()[0].seq, first);
+}
+
+fn typical(id: &str, published: bool) -> TypicalCase {
+    TypicalCase {
+        id: id.to_owned(),
+        title: "拒不履行行政处罚决定被列入严重失信主体名单".to_owned(),
+        subject: uscc(1).to_string(),
+        subject_name: company(1),
+        records: vec![penalty_for(1, "罚1").id().to_string()],
+        cases: vec!["lst_1".to_owned()],
+        summary_zh: "该公司拒不履行生效处罚决定，经告知、异议和认定程序列入名单。".to_owned(),
+        published,
+        published_at_us: published.then_some(AT),
+        created_at_us: AT,
+        created_by: "admin (key k1)".to_owned(),
+    }
+}
+
+/// The register keeps entries as written; publication is the one change, made once.
+pub fn the_typical_case_register_publishes_once<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    store.add_typical_case(&typical("tc_1", false)).unwrap();
+    store.add_typical_case(&typical("tc_2", true)).unwrap();
+    assert!(matches!(
+        store.add_typical_case(&typical("tc_1", true)),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.typical_cases(false).unwrap(),
+        [typical("tc_1", false), typical("tc_2", true)]
+    );
+    assert_eq!(store.typical_cases(true).unwrap(), [typical("tc_2", true)]);
+    assert!(store.publish_typical_case("tc_1", AT + 5).unwrap());
+    assert!(!store.publish_typical_case("tc_1", AT + 6).unwrap());
+    assert!(!store.publish_typical_case("tc_9", AT + 6).unwrap());
+    let store = harness.reopen(store);
+    let published = store.typical_cases(true).unwrap();
+    assert_eq!(published.len(), 2);
+    assert_eq!(published[0].published_at_us, Some(AT + 5));
+}
+
+/// Many subjects' records at once are each subject's records, old codes included.
+pub fn records_of_many_agrees_with_records_of<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    let mut records: Vec<_> = (1..=4)
+        .map(|n| penalty_for(n, &format!("厦市监罚〔2024〕{n}号")))
+        .collect();
+    // A record filed under the old organisation code of subject 1.
+    records.push(penalty(
+        SubjectId::OrgCode(old_org_code(1)),
+        &company(1),
+        "厦市监罚〔2015〕1号",
+    ));
+    store.apply_records(&records, &actor(0)).unwrap();
+    let codes: Vec<String> = (1..=3).map(|n| uscc(n).to_string()).collect();
+    let mut asked: Vec<&str> = codes.iter().map(String::as_str).collect();
+    asked.push("91350200MA00000019");
+    let many = store.records_of_many(&asked).unwrap();
+    assert_eq!(many.len(), 3);
+    for code in &codes {
+        let one: Vec<RecordId> = store
+            .records_of(code)
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        let together: Vec<RecordId> = many[code].iter().map(|r| r.id).collect();
+        assert_eq!(one, together, "{code}");
+    }
+    assert_eq!(
+        many[&codes[0]].len(),
+        2,
+        "the old code's record counts for its USCC"
+    );
 }
