@@ -316,9 +316,16 @@ pub fn screen(
                 holds,
                 problem,
             } = identified;
+            let mut applicant = applicant;
             let code = applicant.code.clone().unwrap_or_default();
             summary.holding_relevant += u64::from(holds);
             let subject_held = held.get(&code).unwrap_or(&nothing);
+            if applicant.name.is_none() {
+                applicant.name = subject_held
+                    .records
+                    .first()
+                    .map(|r| r.record.subject_name.clone());
+            }
             let found = findings(
                 platform,
                 &principal,
@@ -402,7 +409,24 @@ fn identify_fast(
     name: &str,
 ) -> Result<Identified> {
     let code = gongxin_codes::normalise(code);
-    if code.len() == 18 && !holding.contains(&code) {
+    // A USCC that holds something relevant: its records are read with the chunk's, and its
+    // name comes with them; nothing else to ask the store.
+    if code.len() == 18 && holding.contains(&code) {
+        let applicant = Applicant {
+            code: Some(code),
+            name: None,
+            known: true,
+            matched_by: MatchedBy::Code,
+            name_score: None,
+        };
+        return Ok(Identified {
+            applicant,
+            candidates: Vec::new(),
+            holds: true,
+            problem: None,
+        });
+    }
+    if code.len() == 18 {
         let applicant = Applicant {
             code: Some(code),
             name: (!name.is_empty()).then(|| name.to_owned()),

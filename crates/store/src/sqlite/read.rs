@@ -376,15 +376,34 @@ pub(super) fn subjects_holding(
     items: &[&str],
 ) -> Result<Vec<String>, StoreError> {
     // One pass over `records`; the item list is short, so `IN` over a JSON array keeps one
-    // statement for any number of items.
+    // statement for any number of items. Old codes (rare: individual businesses without a
+    // USCC, records from before 2015) are resolved afterwards, one look-up each, rather than
+    // joining every row against `subject_codes`.
     let items = serde_json::to_string(items).expect("strings serialise");
-    conn.prepare_cached(
-        "SELECT DISTINCT coalesce(c.subject, r.subject) FROM records r \
-         LEFT JOIN subject_codes c ON c.old_code = r.subject \
-         WHERE r.item IN (SELECT value FROM json_each(?1))",
-    )
-    .and_then(|mut select| select.query_map([items], |row| row.get(0))?.collect())
-    .map_err(db("finding the subjects holding items"))
+    let holders: Vec<String> = conn
+        .prepare_cached(
+            "SELECT DISTINCT subject FROM records \
+             WHERE item IN (SELECT value FROM json_each(?1))",
+        )
+        .and_then(|mut select| select.query_map([items], |row| row.get(0))?.collect())
+        .map_err(db("finding the subjects holding items"))?;
+    let mut resolve = conn
+        .prepare_cached(&format!("SELECT {RESOLVED}"))
+        .map_err(db("resolving old codes"))?;
+    let mut subjects = Vec::with_capacity(holders.len());
+    for code in holders {
+        if code.len() == 18 {
+            subjects.push(code);
+        } else {
+            let resolved: String = resolve
+                .query_row([&code], |row| row.get(0))
+                .map_err(db("resolving old codes"))?;
+            subjects.push(resolved);
+        }
+    }
+    subjects.sort_unstable();
+    subjects.dedup();
+    Ok(subjects)
 }
 
 pub(super) fn counts(conn: &Connection) -> Result<Counts, StoreError> {
