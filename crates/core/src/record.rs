@@ -216,14 +216,7 @@ impl Record {
             decision_date: owned.decision_date,
             status: owned.status,
             catalog_version: owned.catalog_version,
-            fields: owned
-                .fields
-                .into_iter()
-                .map(|(code, value)| match value {
-                    serde_json::Value::String(text) => (code, text),
-                    other => (code, other.to_string()),
-                })
-                .collect(),
+            fields: owned.fields,
             old_codes: owned
                 .old_codes
                 .iter()
@@ -283,9 +276,50 @@ struct PayloadOwned {
     decision_date: NaiveDate,
     status: RecordStatus,
     catalog_version: String,
-    fields: serde_json::Map<String, serde_json::Value>,
+    #[serde(deserialize_with = "fields_in_order")]
+    fields: Vec<(String, String)>,
     #[serde(default)]
     old_codes: Vec<String>,
+}
+
+/// The `fields` object of a payload as `(code, value)` pairs in their stored order, read
+/// straight into the record's layout: no intermediate map (reading payloads back is the hot
+/// path of profiles and batch checks). Values are strings; anything else is kept as its JSON.
+fn fields_in_order<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<(String, String)>, D::Error> {
+    struct Fields;
+    impl<'de> serde::de::Visitor<'de> for Fields {
+        type Value = Vec<(String, String)>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of field codes and values")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(24));
+            while let Some((code, value)) = map.next_entry::<String, FieldText>()? {
+                fields.push((code, value.0));
+            }
+            Ok(fields)
+        }
+    }
+    deserializer.deserialize_map(Fields)
+}
+
+/// A field value: a string as it is, any other JSON value as its text.
+struct FieldText(String);
+
+impl<'de> Deserialize<'de> for FieldText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(text) => Ok(FieldText(text)),
+            other => Ok(FieldText(other.to_string())),
+        }
+    }
 }
 
 /// A record with everything storing it needs that can be derived without the store: its id,

@@ -245,8 +245,6 @@ pub fn screen(
     };
 
     let mut writer = ResultWriter::create(batch.output)?;
-    let mut summary = BatchSummary::default();
-    let nothing = Held::default();
     // Records under an open objection, for all subjects at once: few, and asking per
     // subject would cost a query per applicant.
     let objected: HashSet<RecordId> = store
@@ -255,112 +253,132 @@ pub fn screen(
         .filter_map(|case| case_state::<Objection>(&case.payload))
         .map(|objection| objection.record)
         .collect();
-    let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK);
-    let mut buf = RowBuf::new();
-    let mut ended = false;
-    while !ended {
-        chunk.clear();
-        while chunk.len() < CHUNK {
-            match source.next_row(&mut buf) {
-                None => {
-                    ended = true;
-                    break;
+    let columns = Columns {
+        code: code_at,
+        name: name_at,
+        reference: reference_at,
+    };
+    // Two stages on two threads: this one reads applicants and their records from the store;
+    // the other checks them and writes the results, in order.
+    let (chunks, received) = std::sync::mpsc::sync_channel::<Chunk>(2);
+    let summary = std::thread::scope(|scope| -> Result<BatchSummary> {
+        let checker = scope.spawn(|| -> Result<BatchSummary> {
+            let mut summary = BatchSummary::default();
+            let nothing = Held::default();
+            for chunk in received {
+                for (row, identified) in chunk.rows.iter().zip(chunk.identified) {
+                    let Identified {
+                        mut applicant,
+                        candidates,
+                        holds,
+                        problem,
+                    } = identified;
+                    summary.rows += 1;
+                    let code = applicant.code.clone().unwrap_or_default();
+                    summary.holding_relevant += u64::from(holds);
+                    let held = chunk.held.get(&code).unwrap_or(&nothing);
+                    if applicant.name.is_none() {
+                        applicant.name =
+                            held.records.first().map(|r| r.record.subject_name.clone());
+                    }
+                    let found = findings(platform, &principal, &code, held, batch.scenario, on)
+                        .context("checking an applicant")?;
+                    match applicant.matched_by {
+                        MatchedBy::Code => summary.matched_by_code += 1,
+                        MatchedBy::Name => summary.matched_by_name += 1,
+                        MatchedBy::None => {}
+                    }
+                    summary.bad_codes += u64::from(problem.is_some());
+                    summary.with_hits += u64::from(!found.hits.is_empty());
+                    summary.with_measures += u64::from(!found.measures.is_empty());
+                    summary.with_rewards += u64::from(!found.rewards.is_empty());
+                    writer.write(&ResultRow {
+                        row: row.number,
+                        receipt: format!("{receipt}#{}", row.number),
+                        reference: &columns.cell(row, columns.reference),
+                        input_code: &columns.cell(row, columns.code),
+                        input_name: &columns.cell(row, columns.name),
+                        applicant,
+                        name_candidates: candidates,
+                        problem,
+                        findings: found,
+                    })?;
                 }
-                Some(Err(error)) => {
-                    summary.unreadable_rows += 1;
-                    eprintln!("第 {} 行无法读取，已跳过 / row skipped: {error}", error.row);
+            }
+            writer.finish()?;
+            Ok(summary)
+        });
+        let mut unreadable = 0;
+        let mut buf = RowBuf::new();
+        let mut ended = false;
+        while !ended {
+            let mut rows: Vec<Row> = Vec::with_capacity(CHUNK);
+            while rows.len() < CHUNK {
+                match source.next_row(&mut buf) {
+                    None => {
+                        ended = true;
+                        break;
+                    }
+                    Some(Err(error)) => {
+                        unreadable += 1;
+                        eprintln!("第 {} 行无法读取，已跳过 / row skipped: {error}", error.row);
+                    }
+                    Some(Ok(())) => rows.push(buf.to_row()),
                 }
-                Some(Ok(())) => chunk.push(buf.to_row()),
+            }
+            let identified: Vec<Identified> = rows
+                .iter()
+                .map(|row| {
+                    identify_fast(
+                        platform,
+                        &*store,
+                        &holding,
+                        &columns.cell(row, columns.code),
+                        &columns.cell(row, columns.name),
+                    )
+                })
+                .collect::<Result<_>>()?;
+            // The records of every applicant in the chunk that holds any, in one read.
+            let wanted: Vec<&str> = identified
+                .iter()
+                .filter(|i| i.holds)
+                .filter_map(|i| i.applicant.code.as_deref())
+                .collect();
+            let held: HashMap<String, Held> = store
+                .records_of_many(&wanted)?
+                .into_iter()
+                .map(|(subject, records)| {
+                    let objected = records
+                        .iter()
+                        .map(|r| r.id)
+                        .filter(|id| objected.contains(id))
+                        .collect();
+                    (subject, Held { records, objected })
+                })
+                .collect();
+            progress.set_position(source.progress().done);
+            if chunks
+                .send(Chunk {
+                    rows,
+                    identified,
+                    held,
+                })
+                .is_err()
+            {
+                // The checker stopped on an error, which its result reports.
+                break;
             }
         }
-        let cell = |row: &'_ Row, at: Option<usize>| -> String {
-            at.and_then(|i| row.cells.get(i))
-                .map(|c| c.trim().to_owned())
-                .unwrap_or_default()
-        };
-        let identified: Vec<Identified> = chunk
-            .iter()
-            .map(|row| {
-                identify_fast(
-                    platform,
-                    &*store,
-                    &holding,
-                    &cell(row, code_at),
-                    &cell(row, name_at),
-                )
-            })
-            .collect::<Result<_>>()?;
-        // The records of every applicant in the chunk that holds any, in one read.
-        let wanted: Vec<&str> = identified
-            .iter()
-            .filter(|i| i.holds)
-            .filter_map(|i| i.applicant.code.as_deref())
-            .collect();
-        let held: HashMap<String, Held> = store
-            .records_of_many(&wanted)?
-            .into_iter()
-            .map(|(subject, records)| {
-                let objected = records
-                    .iter()
-                    .map(|r| r.id)
-                    .filter(|id| objected.contains(id))
-                    .collect();
-                (subject, Held { records, objected })
-            })
-            .collect();
-        for (row, identified) in chunk.iter().zip(identified) {
-            summary.rows += 1;
-            let Identified {
-                applicant,
-                candidates,
-                holds,
-                problem,
-            } = identified;
-            let mut applicant = applicant;
-            let code = applicant.code.clone().unwrap_or_default();
-            summary.holding_relevant += u64::from(holds);
-            let subject_held = held.get(&code).unwrap_or(&nothing);
-            if applicant.name.is_none() {
-                applicant.name = subject_held
-                    .records
-                    .first()
-                    .map(|r| r.record.subject_name.clone());
-            }
-            let found = findings(
-                platform,
-                &principal,
-                &code,
-                subject_held,
-                batch.scenario,
-                on,
-            )
-            .context("checking an applicant")?;
-            match applicant.matched_by {
-                MatchedBy::Code => summary.matched_by_code += 1,
-                MatchedBy::Name => summary.matched_by_name += 1,
-                MatchedBy::None => {}
-            }
-            summary.bad_codes += u64::from(problem.is_some());
-            summary.with_hits += u64::from(!found.hits.is_empty());
-            summary.with_measures += u64::from(!found.measures.is_empty());
-            summary.with_rewards += u64::from(!found.rewards.is_empty());
-            writer.write(&ResultRow {
-                row: row.number,
-                receipt: format!("{receipt}#{}", row.number),
-                reference: &cell(row, reference_at),
-                input_code: &cell(row, code_at),
-                input_name: &cell(row, name_at),
-                applicant,
-                name_candidates: candidates,
-                problem,
-                findings: found,
-            })?;
-        }
-        progress.set_position(source.progress().done);
-    }
+        drop(chunks);
+        let mut summary = checker
+            .join()
+            .map_err(|_| anyhow::anyhow!("the checking thread panicked"))??;
+        summary.unreadable_rows = unreadable;
+        Ok(summary)
+    })?;
     progress.finish_and_clear();
-    writer.finish()?;
 
+    let mut summary = summary;
     summary.output = batch.output.display().to_string();
     summary.output_sha256 = file_sha256(batch.output)?;
     let request = BatchRequest {
@@ -397,6 +415,28 @@ struct Identified {
 
 /// Applicants read, identified and checked together: their records come in one read.
 const CHUNK: usize = 4096;
+
+/// A chunk of applicants on its way from the reading stage to the checking stage.
+struct Chunk {
+    rows: Vec<Row>,
+    identified: Vec<Identified>,
+    held: HashMap<String, Held>,
+}
+
+/// Where the applicants' columns are.
+struct Columns {
+    code: Option<usize>,
+    name: Option<usize>,
+    reference: Option<usize>,
+}
+
+impl Columns {
+    fn cell(&self, row: &Row, at: Option<usize>) -> String {
+        at.and_then(|i| row.cells.get(i))
+            .map(|c| c.trim().to_owned())
+            .unwrap_or_default()
+    }
+}
 
 /// [`identify`], with the batch's shortcut: a code outside `holding` is answered without
 /// the store (the platform holds nothing relevant about it), unless it is an old code, which
