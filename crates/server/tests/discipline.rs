@@ -4,24 +4,10 @@
 
 mod common;
 
-use chrono::NaiveDate;
-use common::{Options, TestServer, error_of};
-use gongxin_codes::{org_code_check_char, uscc_check_char};
+use common::{Options, TestServer, date, error_of, unit_code};
 use gongxin_core::access::Principal;
 use gongxin_store::{Store, Verification};
 use serde_json::{Value, json};
-
-fn date(iso: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(iso, "%Y-%m-%d").unwrap()
-}
-
-/// A valid USCC for government unit `n` of Xiamen.
-fn unit_code(n: u32) -> String {
-    let body = format!("{n:08}");
-    let org = format!("{body}{}", org_code_check_char(&body).unwrap());
-    let first17 = format!("11350200{org}");
-    format!("{first17}{}", uscc_check_char(&first17).unwrap())
-}
 
 struct Setup {
     server: TestServer,

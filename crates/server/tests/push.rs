@@ -12,27 +12,13 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
-use common::{Options, TestServer, agent, error_of};
-use gongxin_codes::{org_code_check_char, uscc_check_char};
+use common::{Options, TestServer, agent, date, error_of, unit_code};
 use gongxin_core::access::Principal;
 use gongxin_server::config::ServerConfig;
 use gongxin_store::{Store, Verification};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-
-fn date(iso: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(iso, "%Y-%m-%d").unwrap()
-}
-
-/// A valid USCC for government unit `n` of Xiamen.
-fn unit_code(n: u32) -> String {
-    let body = format!("{n:08}");
-    let org = format!("{body}{}", org_code_check_char(&body).unwrap());
-    let first17 = format!("11350200{org}");
-    format!("{first17}{}", uscc_check_char(&first17).unwrap())
-}
 
 /// Push timings in milliseconds, so that retries and dead letters happen within a test.
 fn fast_push(config: &mut ServerConfig) {

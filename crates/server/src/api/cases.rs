@@ -76,6 +76,34 @@ fn list_type<'a>(platform: &'a Platform, id: &str) -> Result<&'a ListType, ApiEr
     })
 }
 
+/// A list type and the catalog item holding its entries.
+fn list_and_item<'a>(
+    platform: &'a Platform,
+    id: &str,
+) -> Result<(&'a ListType, &'a Item), ApiError> {
+    let list = list_type(platform, id)?;
+    let item = platform
+        .catalog
+        .item(&list.item)
+        .ok_or_else(|| ApiError::internal("a list names a missing item"))?;
+    Ok((list, item))
+}
+
+/// A listing case for a step only its listing unit (or the credit office) may take.
+async fn listing_of_unit(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    refusal_zh: &str,
+    refusal_en: &str,
+) -> Result<(StoredCase, Listing), ApiError> {
+    let (case, listing) = load::<Listing>(state, id, CaseKind::Listing).await?;
+    if !acts_for_unit(caller, &listing.proposal.unit) {
+        return Err(forbidden(refusal_zh, refusal_en));
+    }
+    Ok((case, listing))
+}
+
 /// The entry's row: the unit's fields, then what the procedure fixes (subject, unit,
 /// document, reasons, basis, dates, removal), parsed by the catalog like any row.
 struct EntryRow<'a> {
@@ -159,7 +187,7 @@ pub async fn propose(
     JsonBody(request): JsonBody<ProposeRequest>,
 ) -> Result<Json<CaseView<Listing>>, ApiError> {
     let platform = &state.platform;
-    let list = list_type(platform, &request.list)?;
+    let (list, item) = list_and_item(platform, &request.list)?;
     Listing::may_propose(list)?;
     let Some(unit) = caller.unit().map(str::to_owned) else {
         return Err(forbidden(
@@ -173,10 +201,6 @@ pub async fn propose(
             "this key's unit may not list on this list",
         ));
     }
-    let item = platform
-        .catalog
-        .item(&list.item)
-        .ok_or_else(|| ApiError::internal("a list names a missing item"))?;
     let on = platform.clock.today();
     let proposal = Proposal {
         subject: gongxin_codes::normalise(&request.subject),
@@ -433,19 +457,16 @@ pub async fn decide_listing(
     Path(id): Path<String>,
     JsonBody(request): JsonBody<DecisionRequest>,
 ) -> Result<Json<CaseView<Listing>>, ApiError> {
-    let (case, listing) = load::<Listing>(&state, id, CaseKind::Listing).await?;
-    if !acts_for_unit(&caller, &listing.proposal.unit) {
-        return Err(forbidden(
-            "只有认定单位可以作出列入决定",
-            "only the listing unit may decide",
-        ));
-    }
+    let (case, listing) = listing_of_unit(
+        &state,
+        &caller,
+        id,
+        "只有认定单位可以作出列入决定",
+        "only the listing unit may decide",
+    )
+    .await?;
     let platform = &state.platform;
-    let list = list_type(platform, &listing.list)?;
-    let item = platform
-        .catalog
-        .item(&list.item)
-        .ok_or_else(|| ApiError::internal("a list names a missing item"))?;
+    let (list, item) = list_and_item(platform, &listing.list)?;
     let today = platform.clock.today();
     let decision = match request {
         DecisionRequest::List {
@@ -521,19 +542,16 @@ pub async fn remove_listing(
     Path(id): Path<String>,
     JsonBody(request): JsonBody<RemovalRequest>,
 ) -> Result<Json<CaseView<Listing>>, ApiError> {
-    let (case, listing) = load::<Listing>(&state, id, CaseKind::Listing).await?;
-    if !acts_for_unit(&caller, &listing.proposal.unit) {
-        return Err(forbidden(
-            "只有认定单位可以决定移出",
-            "only the listing unit may remove an entry",
-        ));
-    }
+    let (case, listing) = listing_of_unit(
+        &state,
+        &caller,
+        id,
+        "只有认定单位可以决定移出",
+        "only the listing unit may remove an entry",
+    )
+    .await?;
     let platform = &state.platform;
-    let list = list_type(platform, &listing.list)?;
-    let item = platform
-        .catalog
-        .item(&list.item)
-        .ok_or_else(|| ApiError::internal("a list names a missing item"))?;
+    let (list, item) = list_and_item(platform, &listing.list)?;
     let today = platform.clock.today();
     let (next, step) = listing.remove(list, today, request.reason, &request.note)?;
     let removed_on = next.removed_on.unwrap_or(today);

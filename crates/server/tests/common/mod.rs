@@ -324,3 +324,21 @@ pub fn encode(text: &str) -> String {
         })
         .collect()
 }
+
+pub fn date(iso: &str) -> chrono::NaiveDate {
+    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d").expect("an ISO date")
+}
+
+/// A valid USCC for government unit `n` of Xiamen.
+pub fn unit_code(n: u32) -> String {
+    let body = format!("{n:08}");
+    let org = format!(
+        "{body}{}",
+        gongxin_codes::org_code_check_char(&body).expect("eight digits")
+    );
+    let first17 = format!("11350200{org}");
+    format!(
+        "{first17}{}",
+        gongxin_codes::uscc_check_char(&first17).expect("USCC symbols")
+    )
+}
