@@ -454,8 +454,9 @@ pub(super) fn measure_tallies(
     let count = |value: i64| value.max(0) as u64;
     // The answer is the JSON the check was answered with; its measures and rewards name
     // their `id` and whether they were `suspended`.
-    let returned: Vec<(String, Option<String>, i64, i64)> = conn
-        .prepare_cached(&format!(
+    let returned = tally_rows(
+        conn,
+        &format!(
             "SELECT json_extract(m.value, '$.id') AS measure, c.unit, count(*), \
                     coalesce(sum(json_extract(m.value, '$.suspended') = 1), 0) \
              FROM checks c, json_each({ANSWER}, '$.measures') m WHERE {IN_PERIOD} \
@@ -467,34 +468,49 @@ pub(super) fn measure_tallies(
              FROM checks c, json_each({ANSWER}, '$.rewards') r WHERE {IN_PERIOD} \
                AND measure IS NOT NULL \
              GROUP BY measure, c.unit"
-        ))
-        .and_then(|mut select| {
-            select
-                .query_map(params![from_us, to_us], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-                })?
-                .collect()
-        })
-        .map_err(db("counting the measures checks returned"))?;
+        ),
+        from_us,
+        to_us,
+        "counting the measures checks returned",
+    )?;
     for (measure, unit, times, suspended) in returned {
-        let tally = tallies
-            .entry((measure.clone(), unit.clone()))
-            .or_insert_with(|| MeasureTally {
-                measure,
-                unit,
-                ..MeasureTally::default()
-            });
+        let tally = tally_of(&mut tallies, measure, unit);
         tally.returned += count(times);
         tally.suspended += count(suspended);
     }
-    let reported: Vec<(String, Option<String>, i64, i64)> = conn
-        .prepare_cached(&format!(
+    let reported = tally_rows(
+        conn,
+        &format!(
             "SELECT f.measure, c.unit, \
                     coalesce(sum(f.outcome = 'applied'), 0), \
                     coalesce(sum(f.outcome = 'not_applicable'), 0) \
              FROM feedback f JOIN checks c ON c.receipt = f.receipt WHERE {IN_PERIOD} \
              GROUP BY f.measure, c.unit"
-        ))
+        ),
+        from_us,
+        to_us,
+        "counting feedback",
+    )?;
+    for (measure, unit, applied, not_applicable) in reported {
+        let tally = tally_of(&mut tallies, measure, unit);
+        tally.applied += count(applied);
+        tally.not_applicable += count(not_applicable);
+    }
+    Ok(tallies.into_values().collect())
+}
+
+/// A measure, the unit that checked, and two counts.
+type TallyRow = (String, Option<String>, i64, i64);
+
+/// Rows of (measure, unit, two counts) over a period.
+fn tally_rows(
+    conn: &Connection,
+    sql: &str,
+    from_us: Option<i64>,
+    to_us: Option<i64>,
+    context: &str,
+) -> Result<Vec<TallyRow>, StoreError> {
+    conn.prepare_cached(sql)
         .and_then(|mut select| {
             select
                 .query_map(params![from_us, to_us], |row| {
@@ -502,19 +518,22 @@ pub(super) fn measure_tallies(
                 })?
                 .collect()
         })
-        .map_err(db("counting feedback"))?;
-    for (measure, unit, applied, not_applicable) in reported {
-        let tally = tallies
-            .entry((measure.clone(), unit.clone()))
-            .or_insert_with(|| MeasureTally {
-                measure,
-                unit,
-                ..MeasureTally::default()
-            });
-        tally.applied += count(applied);
-        tally.not_applicable += count(not_applicable);
-    }
-    Ok(tallies.into_values().collect())
+        .map_err(db(context))
+}
+
+/// The tally of `measure` for `unit`, started at zero.
+fn tally_of(
+    tallies: &mut std::collections::BTreeMap<(String, Option<String>), MeasureTally>,
+    measure: String,
+    unit: Option<String>,
+) -> &mut MeasureTally {
+    tallies
+        .entry((measure.clone(), unit.clone()))
+        .or_insert_with(|| MeasureTally {
+            measure,
+            unit,
+            ..MeasureTally::default()
+        })
 }
 
 const TYPICAL_COLUMNS: &str = "id, title, subject, subject_name, records, cases, summary_zh, \
