@@ -180,6 +180,39 @@ fn a_listing_goes_through_notice_objection_and_decision_and_the_check_follows_it
         ["listing_proposed", "listing_objected", "listing_decided"]
     );
 
+    // The listed entity sees why and until when: its case, and the entry in its profile.
+    let (status, own_case) =
+        server.get_json(&format!("/api/v1/listings/{id}"), Some(&server.subject));
+    assert_eq!(status, 200, "{own_case}");
+    assert_eq!(
+        own_case["state"]["proposal"]["reasons"],
+        "拒不履行生效行政处罚决定"
+    );
+    assert_eq!(own_case["state"]["until"], "2026-10-14");
+    assert_eq!(
+        own_case["state"]["objection"]["answer"],
+        "经核实，缴款凭证所涉为另一案件，异议不成立"
+    );
+    let (status, profile) = server.get_json(
+        &format!("/api/v1/subjects/{}", server.subject_code),
+        Some(&server.subject),
+    );
+    assert_eq!(status, 200);
+    let profile_text = profile.to_string();
+    for shown in [
+        "拒不履行生效行政处罚决定",
+        "2026-10-14",
+        "厦市监信〔2025〕7号",
+    ] {
+        assert!(profile_text.contains(shown), "the profile lacks {shown}");
+    }
+    // Another subject may not read the case.
+    let stranger = server.key_for(Principal::Subject {
+        code: unit_code(55),
+    });
+    let (status, _) = server.get_json(&format!("/api/v1/listings/{id}"), Some(&stranger));
+    assert_eq!(status, 403);
+
     // The decided entry is a record of its item, under the case's id.
     let stored = server
         .store()
