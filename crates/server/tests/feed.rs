@@ -199,6 +199,17 @@ fn filters_by_item_subject_and_region() {
         let answer = page(&server, &format!("purpose=sync&limit=1000&{query}"), admin);
         assert_eq!(seqs(events(&answer)), two, "{query}");
     }
+    // A list type filters by the item holding its entries.
+    let serious = expect(&|e: &Value| e["view"]["item"] == "serious_dishonesty");
+    assert!(!serious.is_empty());
+    let listed = page(
+        &server,
+        "purpose=sync&limit=1000&list=serious_dishonesty",
+        admin,
+    );
+    assert_eq!(seqs(events(&listed)), serious);
+    let (status, _) = server.get_json("/api/v1/feed?purpose=sync&list=lottery", Some(admin));
+    assert_eq!(status, 400);
     // A filter and a small page: the walk finds the same events.
     let (walked, _) = walk(&server, "purpose=sync&item=admin_penalty", 4, admin);
     assert_eq!(seqs(&walked), penalties);

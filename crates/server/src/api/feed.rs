@@ -18,6 +18,7 @@ use chrono::NaiveDate;
 use gongxin_codes::Uscc;
 use gongxin_core::access::Principal;
 use gongxin_core::catalog::Catalog;
+use gongxin_core::discipline::Discipline;
 use gongxin_core::event::Event;
 use gongxin_core::record::{Record, RecordId, SubjectId};
 use gongxin_store::{Store, StoredRecord};
@@ -111,7 +112,11 @@ fn once<T>(name: &str, slot: &Option<T>) -> Result<(), ApiError> {
 }
 
 impl FeedParams {
-    fn parse(pairs: Vec<(String, String)>, catalog: &Catalog) -> Result<Self, ApiError> {
+    fn parse(
+        pairs: Vec<(String, String)>,
+        catalog: &Catalog,
+        discipline: &Discipline,
+    ) -> Result<Self, ApiError> {
         let mut after = None;
         let mut limit = None;
         let mut items: Vec<String> = Vec::new();
@@ -146,6 +151,17 @@ impl FeedParams {
                         }
                         if !items.iter().any(|i| i == item) {
                             items.push(item.to_owned());
+                        }
+                    }
+                }
+                // A list type filters by the item holding its entries.
+                "list" => {
+                    for id in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                        let list = discipline
+                            .list(id)
+                            .ok_or_else(|| bad_parameter("list", id, "名单类型", "a list type"))?;
+                        if !items.contains(&list.item) {
+                            items.push(list.item.clone());
                         }
                     }
                 }
@@ -197,7 +213,7 @@ pub async fn events(
     QueryParams(pairs): QueryParams<Vec<(String, String)>>,
 ) -> Result<Json<FeedPage>, ApiError> {
     caller.require_key("订阅变更", "the change feed")?;
-    let params = FeedParams::parse(pairs, &state.platform.catalog)?;
+    let params = FeedParams::parse(pairs, &state.platform.catalog, &state.platform.discipline)?;
     let purpose = PurposeParam {
         purpose: params.purpose.clone(),
     }
