@@ -206,6 +206,47 @@ fn a_listing_goes_through_notice_objection_and_decision_and_the_check_follows_it
     ] {
         assert!(profile_text.contains(shown), "the profile lacks {shown}");
     }
+    // And all of it in one place: the entry with its reasons and how to leave the list, the
+    // checks units ran on it, and who read its non-public information for what purpose.
+    let (status, me) = server.get_json("/api/v1/me", Some(&server.subject));
+    assert_eq!(status, 200, "{me}");
+    let entry = me["list_entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["record"] == record.as_str())
+        .expect("the entry is listed");
+    assert_eq!(entry["in_force"], true);
+    assert_eq!(entry["until"], "2026-10-14");
+    assert_eq!(entry["reasons"], "拒不履行生效行政处罚决定");
+    assert_eq!(entry["repairable"], true);
+    assert!(
+        !entry["removal_conditions_zh"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        me["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == id.as_str())
+    );
+    assert!(!me["checks"].as_array().unwrap().is_empty());
+    assert!(me["checks"][0]["unit"].is_string());
+    let reads: Vec<&Value> = me["access_log"].as_array().unwrap().iter().collect();
+    assert!(
+        reads
+            .iter()
+            .any(|e| e["action"] == "check" && e["purpose"] == "政府采购供应商资格审查"),
+        "{reads:?}"
+    );
+    assert!(reads.iter().all(|e| e["role"] != "subject"));
+    // Only a subject's own key.
+    assert_eq!(server.get_json("/api/v1/me", Some(&s.checker)).0, 403);
+    assert_eq!(server.get_json("/api/v1/me", None).0, 401);
+
     // Another subject may not read the case.
     let stranger = server.key_for(Principal::Subject {
         code: unit_code(55),

@@ -5,6 +5,7 @@ mod cases;
 mod checks;
 pub(crate) mod feed;
 mod feedback;
+mod me;
 pub(crate) mod records;
 pub(crate) mod subjects;
 mod submit;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(audit::entries))
         .route("/stats/timeliness", get(audit::timeliness))
         .route("/measures", get(checks::catalog))
+        .route("/me", get(me::me))
         .route("/checks", post(checks::run))
         .route("/checks/{receipt}", get(checks::replay))
         .route("/listings", post(cases::propose))
