@@ -55,6 +55,8 @@ const EVENTS_PER_STEP: usize = 1_000;
 const DUE_PER_SUBSCRIPTION: usize = 50;
 /// Subscriptions delivered to at once.
 const PARALLEL_SUBSCRIPTIONS: usize = 8;
+/// List holders whose records the daily expiry pass reads at once.
+const HOLDERS_PER_READ: usize = 4096;
 /// Checks of a subject looked at for the "checked recently" rule: the latest ones.
 const CHECKS_LOOKED_AT: usize = 500;
 
@@ -349,8 +351,17 @@ fn plan_expiries(
         .collect();
     let principals: Vec<Principal> = subscriptions.iter().map(principal_of).collect();
     let mut checks = Checks::new(store);
-    for code in store.subjects_holding(&items)? {
-        for stored in store.records_of(&code)? {
+    let holders = store.subjects_holding(&items)?;
+    for chunk in holders.chunks(HOLDERS_PER_READ) {
+        let codes: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let mut held: Vec<(String, Vec<gongxin_store::StoredRecord>)> =
+            store.records_of_many(&codes)?.into_iter().collect();
+        held.sort_by(|a, b| a.0.cmp(&b.0));
+        for (code, stored) in held.into_iter().flat_map(|(code, records)| {
+            records
+                .into_iter()
+                .map(move |stored| (code.clone(), stored))
+        }) {
             if !items.contains(&stored.record.key.item.as_str()) {
                 continue;
             }
