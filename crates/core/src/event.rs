@@ -55,11 +55,13 @@ pub enum EventKind {
     ListingRemoved,
     /// Steps of an objection to a record in force (see `objection`).
     ObjectionFiled,
+    ObjectionForwarded,
+    ObjectionExtended,
     ObjectionDecided,
 }
 
 /// Every kind, for parsing and documentation.
-const ALL_KINDS: [EventKind; 9] = [
+const ALL_KINDS: [EventKind; 11] = [
     EventKind::RecordSubmitted,
     EventKind::RecordCorrected,
     EventKind::RecordRevoked,
@@ -68,6 +70,8 @@ const ALL_KINDS: [EventKind; 9] = [
     EventKind::ListingDecided,
     EventKind::ListingRemoved,
     EventKind::ObjectionFiled,
+    EventKind::ObjectionForwarded,
+    EventKind::ObjectionExtended,
     EventKind::ObjectionDecided,
 ];
 
@@ -82,6 +86,8 @@ impl EventKind {
             EventKind::ListingDecided => "listing_decided",
             EventKind::ListingRemoved => "listing_removed",
             EventKind::ObjectionFiled => "objection_filed",
+            EventKind::ObjectionForwarded => "objection_forwarded",
+            EventKind::ObjectionExtended => "objection_extended",
             EventKind::ObjectionDecided => "objection_decided",
         }
     }

@@ -46,6 +46,26 @@ pub struct ServerConfig {
     /// A unit that checked a subject within this many days before a change is told about
     /// it, whatever its scenarios. Env `GONGXIN_PUSH_CHECKED_WITHIN_DAYS`. Default 30.
     pub push_checked_within_days: u32,
+    /// Working days from an objection's filing for the credit office to forward it to the
+    /// source unit. Env `GONGXIN_OBJECTION_FORWARD_DAYS`. Default 2.
+    pub objection_forward_days: u32,
+    /// Working days from filing for the source unit to decide. Env
+    /// `GONGXIN_OBJECTION_DECIDE_DAYS`. Default 5.
+    pub objection_decide_days: u32,
+    /// Working days from filing that extensions may reach in all. Env
+    /// `GONGXIN_OBJECTION_EXTENDED_DAYS`. Default 20.
+    pub objection_extended_days: u32,
+}
+
+impl ServerConfig {
+    /// The jurisdiction's objection deadlines.
+    pub fn objection_deadlines(&self) -> gongxin_core::objection::Deadlines {
+        gongxin_core::objection::Deadlines {
+            forward: self.objection_forward_days,
+            decide: self.objection_decide_days,
+            extended_total: self.objection_extended_days.max(self.objection_decide_days),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -64,6 +84,9 @@ impl Default for ServerConfig {
             push_max_attempts: 8,
             push_timeout_ms: 10_000,
             push_checked_within_days: 30,
+            objection_forward_days: 2,
+            objection_decide_days: 5,
+            objection_extended_days: 20,
         }
     }
 }
@@ -151,6 +174,21 @@ impl ServerConfig {
             &lookup,
             "GONGXIN_PUSH_CHECKED_WITHIN_DAYS",
             &mut config.push_checked_within_days,
+        )?;
+        override_from(
+            &lookup,
+            "GONGXIN_OBJECTION_FORWARD_DAYS",
+            &mut config.objection_forward_days,
+        )?;
+        override_from(
+            &lookup,
+            "GONGXIN_OBJECTION_DECIDE_DAYS",
+            &mut config.objection_decide_days,
+        )?;
+        override_from(
+            &lookup,
+            "GONGXIN_OBJECTION_EXTENDED_DAYS",
+            &mut config.objection_extended_days,
         )?;
         config.push_max_attempts = config.push_max_attempts.max(1);
         config.read_connections = config.read_connections.max(1);

@@ -291,6 +291,45 @@ fn a_listing_goes_through_notice_objection_and_decision_and_the_check_follows_it
     assert_eq!(suspended["measures"][0]["suspended"], true);
     let suspended_receipt = suspended["receipt"].as_str().unwrap().to_owned();
 
+    // The credit office forwards it to the source unit; nobody else does.
+    let forward = format!("/api/v1/objections/{objection_id}/forward");
+    assert_eq!(
+        server.post_json(&forward, Some(&s.checker), &json!({})).0,
+        403
+    );
+    let (status, forwarded) = server.post_json(&forward, Some(&server.admin), &json!({}));
+    assert_eq!(status, 200, "{forwarded}");
+    assert_eq!(forwarded["state"]["forwarded_on"], "2025-10-16");
+    // Left undecided past its deadline, it shows as overdue to the unit.
+    s.on("2025-10-24");
+    let (_, overdue) = server.get_json("/api/v1/objections?overdue=true", Some(&s.lister));
+    assert_eq!(overdue.as_array().unwrap().len(), 1, "{overdue}");
+    assert_eq!(overdue[0]["id"], objection_id.as_str());
+    let (_, others) = server.get_json("/api/v1/objections", Some(&s.checker));
+    assert!(
+        others.as_array().unwrap().is_empty(),
+        "not the checker's record"
+    );
+    // An extension with a reason moves the deadline, within twenty working days.
+    let extension = format!("/api/v1/objections/{objection_id}/extension");
+    let (status, _) = server.post_json(
+        &extension,
+        Some(&s.lister),
+        &json!({"reason": "需向复议机关调取决定书", "until": "2025-12-31"}),
+    );
+    assert_eq!(status, 422);
+    let (status, extended) = server.post_json(
+        &extension,
+        Some(&s.lister),
+        &json!({"reason": "需向复议机关调取决定书", "until": "2025-10-30"}),
+    );
+    assert_eq!(status, 200, "{extended}");
+    assert_eq!(extended["due"], "2025-10-30");
+    let (_, overdue) = server.get_json("/api/v1/objections?overdue=true", Some(&s.lister));
+    assert!(overdue.as_array().unwrap().is_empty());
+    // Still suspended while it is verified.
+    assert_eq!(s.check("bidding")["measures"][0]["suspended"], true);
+
     // Only the source unit decides; keeping the record lifts the suspension.
     let (status, _) = server.post_json(
         &format!("/api/v1/objections/{objection_id}/decision"),
@@ -298,7 +337,6 @@ fn a_listing_goes_through_notice_objection_and_decision_and_the_check_follows_it
         &json!({"outcome": "keep", "reason": "x"}),
     );
     assert_eq!(status, 403);
-    s.on("2025-10-20");
     let (status, decided) = server.post_json(
         &format!("/api/v1/objections/{objection_id}/decision"),
         Some(&s.lister),
@@ -339,7 +377,7 @@ fn a_listing_goes_through_notice_objection_and_decision_and_the_check_follows_it
         store.verify(&mut |_| {}).unwrap(),
         Verification::Intact { .. }
     ));
-    assert_eq!(store.checks_of(&server.subject_code, 10).unwrap().len(), 6);
+    assert_eq!(store.checks_of(&server.subject_code, 10).unwrap().len(), 7);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use gongxin_core::catalog::Item;
 use gongxin_core::discipline::ListType;
 use gongxin_core::event::{EventKind, case_payload, case_state};
 use gongxin_core::listing::{Decision, Listing, ListingStep, Proposal, RemovalReason};
-use gongxin_core::objection::{DEFAULT_DECIDE_WORKING_DAYS, Objection, Outcome};
+use gongxin_core::objection::{Objection, Outcome};
 use gongxin_core::record::{
     NaturalKey, ParseContext, PreparedRecord, Record, RecordId, RecordStatus, Template,
 };
@@ -620,7 +620,7 @@ pub async fn file_objection(
     let id = objection_id(&stored.id, &filer, now_us());
     let (objection, step) = Objection::file(
         state.platform.calendar,
-        DEFAULT_DECIDE_WORKING_DAYS,
+        &state.config.objection_deadlines(),
         id.clone(),
         stored.id,
         subject.clone(),
@@ -670,21 +670,7 @@ pub async fn decide_objection(
     Path(id): Path<String>,
     JsonBody(request): JsonBody<ObjectionDecisionRequest>,
 ) -> Result<Json<CaseView<Objection>>, ApiError> {
-    let (case, objection) = load::<Objection>(&state, id, CaseKind::Objection).await?;
-    let record_id = objection.record;
-    let stored = state
-        .read(move |_, store| {
-            store
-                .record(&record_id)?
-                .ok_or_else(|| ApiError::internal("an objection's record vanished"))
-        })
-        .await?;
-    if !acts_for_unit(&caller, &stored.record.key.source_unit) {
-        return Err(forbidden(
-            "只有信息提供单位（或信用办）可以处理异议",
-            "only the record's source unit (or the credit office) may decide",
-        ));
-    }
+    let (case, objection, stored) = objection_of_source(&state, &caller, id).await?;
     let (next, step) = objection.decide(
         state.platform.clock.today(),
         request.outcome,
@@ -700,24 +686,166 @@ pub async fn decide_objection(
         }
         Outcome::Keep | Outcome::Correct => Vec::new(),
     };
-    let view = append(
-        &state,
-        &caller,
-        CaseStepOwned {
-            id: case.id.clone(),
-            kind: CaseKind::Objection,
-            event: EventKind::ObjectionDecided,
-            subject: case.subject.clone(),
-            record: case.record,
-            open: false,
-            due: None,
-            payload: case_payload(&case.id, &step, &next),
-            expected_head: Some(case.head_seq),
-        },
-        records,
-    )
-    .await?;
-    Ok(Json(view))
+    let step = objection_step(&case, EventKind::ObjectionDecided, &next, &step);
+    Ok(Json(append(&state, &caller, step, records).await?))
+}
+
+/// An objection case with its record, for a step only the record's source unit (or the
+/// credit office) may take.
+async fn objection_of_source(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+) -> Result<(StoredCase, Objection, gongxin_store::StoredRecord), ApiError> {
+    let (case, objection) = load::<Objection>(state, id, CaseKind::Objection).await?;
+    let record_id = objection.record;
+    let stored = state
+        .read(move |_, store| {
+            store
+                .record(&record_id)?
+                .ok_or_else(|| ApiError::internal("an objection's record vanished"))
+        })
+        .await?;
+    if !acts_for_unit(caller, &stored.record.key.source_unit) {
+        return Err(forbidden(
+            "只有信息提供单位（或信用办）可以处理异议",
+            "only the record's source unit (or the credit office) may handle the objection",
+        ));
+    }
+    Ok((case, objection, stored))
+}
+
+/// The step after `case`'s head, with the objection's state after it.
+fn objection_step(
+    case: &StoredCase,
+    event: EventKind,
+    next: &Objection,
+    step: &gongxin_core::objection::ObjectionStep,
+) -> CaseStepOwned {
+    CaseStepOwned {
+        id: case.id.clone(),
+        kind: CaseKind::Objection,
+        event,
+        subject: case.subject.clone(),
+        record: case.record,
+        open: next.is_open(),
+        due: next.is_open().then_some(next.decide_by),
+        payload: case_payload(&case.id, step, next),
+        expected_head: Some(case.head_seq),
+    }
+}
+
+/// `POST /api/v1/objections/{id}/forward`: the credit office routes it to the source unit.
+pub async fn forward_objection(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CaseView<Objection>>, ApiError> {
+    if !matches!(caller.principal, Principal::Admin) {
+        return Err(forbidden(
+            "只有信用办可以转交异议",
+            "only the credit office forwards objections",
+        ));
+    }
+    let (case, objection) = load::<Objection>(&state, id, CaseKind::Objection).await?;
+    let (next, step) = objection.forward(state.platform.clock.today())?;
+    let step = objection_step(&case, EventKind::ObjectionForwarded, &next, &step);
+    Ok(Json(append(&state, &caller, step, Vec::new()).await?))
+}
+
+/// `POST /api/v1/objections/{id}/extension`.
+#[derive(Debug, Deserialize)]
+pub struct ExtensionRequest {
+    pub reason: String,
+    pub until: NaiveDate,
+}
+
+pub async fn extend_objection(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<ExtensionRequest>,
+) -> Result<Json<CaseView<Objection>>, ApiError> {
+    let (case, objection, _) = objection_of_source(&state, &caller, id).await?;
+    let (next, step) =
+        objection.extend(state.platform.clock.today(), &request.reason, request.until)?;
+    let step = objection_step(&case, EventKind::ObjectionExtended, &next, &step);
+    Ok(Json(append(&state, &caller, step, Vec::new()).await?))
+}
+
+/// `GET /api/v1/objections`: open objections with their deadlines — all of them for the
+/// credit office, those about its own records for a department; `overdue=true` keeps the
+/// overdue ones.
+#[derive(Debug, Default, Deserialize)]
+pub struct OpenObjectionsParams {
+    #[serde(default)]
+    overdue: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OpenObjection {
+    pub id: String,
+    pub subject: String,
+    pub record: String,
+    pub source_unit: String,
+    pub filed_on: NaiveDate,
+    pub forward_by: NaiveDate,
+    pub forwarded_on: Option<NaiveDate>,
+    pub decide_by: NaiveDate,
+    pub overdue: bool,
+}
+
+pub async fn open_objections(
+    State(state): State<AppState>,
+    caller: Caller,
+    crate::error::QueryParams(params): crate::error::QueryParams<OpenObjectionsParams>,
+) -> Result<Json<Vec<OpenObjection>>, ApiError> {
+    caller.require_key("查看待办异议", "the objection list")?;
+    let unit = match &caller.principal {
+        Principal::Admin => None,
+        Principal::Department { unit, .. } => Some(unit.clone()),
+        _ => {
+            return Err(forbidden(
+                "只有信用办和信息提供单位可以查看待办异议",
+                "only the credit office and source units see open objections",
+            ));
+        }
+    };
+    let today = state.platform.clock.today();
+    let open = state
+        .read(move |_, store| {
+            let mut open = Vec::new();
+            for case in store.open_cases(CaseKind::Objection)? {
+                let Some(objection) = case_state::<Objection>(&case.payload) else {
+                    continue;
+                };
+                let Some(stored) = store.record(&objection.record)? else {
+                    continue;
+                };
+                let source_unit = stored.record.key.source_unit;
+                if unit.as_ref().is_some_and(|unit| *unit != source_unit) {
+                    continue;
+                }
+                let overdue = objection.is_overdue(today);
+                if params.overdue && !overdue {
+                    continue;
+                }
+                open.push(OpenObjection {
+                    id: case.id,
+                    subject: case.subject,
+                    record: case.record.to_string(),
+                    source_unit,
+                    filed_on: objection.filed_on,
+                    forward_by: objection.forward_by,
+                    forwarded_on: objection.forwarded_on,
+                    decide_by: objection.decide_by,
+                    overdue,
+                });
+            }
+            Ok(open)
+        })
+        .await?;
+    Ok(Json(open))
 }
 
 /// `GET /api/v1/objections/{id}`.

@@ -42,7 +42,12 @@ pub fn router() -> Router<AppState> {
         .route("/listings/{id}/objection", post(cases::object_to_listing))
         .route("/listings/{id}/decision", post(cases::decide_listing))
         .route("/listings/{id}/removal", post(cases::remove_listing))
-        .route("/objections", post(cases::file_objection))
+        .route(
+            "/objections",
+            post(cases::file_objection).get(cases::open_objections),
+        )
+        .route("/objections/{id}/forward", post(cases::forward_objection))
+        .route("/objections/{id}/extension", post(cases::extend_objection))
         .route("/objections/{id}", get(cases::objection))
         .route("/objections/{id}/decision", post(cases::decide_objection))
         .route("/feed", get(feed::events))
