@@ -150,17 +150,13 @@ fn cases_where(
     condition: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<StoredCase>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "{CASE_SELECT} WHERE {condition} ORDER BY c.first_seq"
-        ))
-        .map_err(db("reading cases"))?;
-    let mut rows = stmt.query(params).map_err(db("reading cases"))?;
-    let mut cases = Vec::new();
-    while let Some(row) = rows.next().map_err(db("reading cases"))? {
-        cases.push(stored_case(row)?);
-    }
-    Ok(cases)
+    read::query_all(
+        conn,
+        &format!("{CASE_SELECT} WHERE {condition} ORDER BY c.first_seq"),
+        params,
+        "reading cases",
+        stored_case,
+    )
 }
 
 fn case_row(conn: &Connection, id: &str) -> Result<Option<StoredCase>, StoreError> {

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::db;
-use super::read::{column, corrupt, record_id};
+use super::read::{self, column, corrupt, record_id};
 use crate::{
     Attempt, CheckTally, Delivery, DeliveryQuery, DeliveryStatus, DispatchPosition, Feedback,
     FeedbackOutcome, MeasureTally, NewDelivery, StoreError, Subscription, TypicalCase,
@@ -62,18 +62,16 @@ fn subscriptions_where(
     condition: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<Subscription>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(&format!(
+    read::query_all(
+        conn,
+        &format!(
             "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE {condition} \
              ORDER BY created_at_us, id"
-        ))
-        .map_err(db("reading subscriptions"))?;
-    let mut rows = stmt.query(params).map_err(db("reading subscriptions"))?;
-    let mut found = Vec::new();
-    while let Some(row) = rows.next().map_err(db("reading subscriptions"))? {
-        found.push(subscription_from_row(row)?);
-    }
-    Ok(found)
+        ),
+        params,
+        "reading subscriptions",
+        subscription_from_row,
+    )
 }
 
 pub(super) fn add_subscription(
@@ -203,17 +201,13 @@ fn deliveries_where(
     condition: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<Delivery>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM {from} d WHERE {condition}"
-        ))
-        .map_err(db("reading deliveries"))?;
-    let mut rows = stmt.query(params).map_err(db("reading deliveries"))?;
-    let mut found = Vec::new();
-    while let Some(row) = rows.next().map_err(db("reading deliveries"))? {
-        found.push(delivery_from_row(row)?);
-    }
-    Ok(found)
+    read::query_all(
+        conn,
+        &format!("SELECT {DELIVERY_COLUMNS} FROM {from} d WHERE {condition}"),
+        params,
+        "reading deliveries",
+        delivery_from_row,
+    )
 }
 
 pub(super) fn enqueue_deliveries(
@@ -402,17 +396,13 @@ pub(super) fn append_feedback(conn: &Connection, feedback: &Feedback) -> Result<
 }
 
 pub(super) fn feedback_of(conn: &Connection, receipt: &str) -> Result<Vec<Feedback>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE receipt = ?1 ORDER BY seq"
-        ))
-        .map_err(db("reading feedback"))?;
-    let mut rows = stmt.query([receipt]).map_err(db("reading feedback"))?;
-    let mut found = Vec::new();
-    while let Some(row) = rows.next().map_err(db("reading feedback"))? {
-        found.push(feedback_from_row(row)?);
-    }
-    Ok(found)
+    read::query_all(
+        conn,
+        &format!("SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE receipt = ?1 ORDER BY seq"),
+        [receipt],
+        "reading feedback",
+        feedback_from_row,
+    )
 }
 
 /// A check's answer as JSON to walk, or an empty object should a row not hold JSON.

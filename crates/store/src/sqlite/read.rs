@@ -27,6 +27,24 @@ const RECORD_SELECT: &str = "SELECT r.id, r.status, r.first_seq, r.head_seq, \
 /// `?1` resolved to the subject it belongs to: the USCC an old code maps to, or itself.
 const RESOLVED: &str = "coalesce((SELECT subject FROM subject_codes WHERE old_code = ?1), ?1)";
 
+/// Runs `sql` with `params` and decodes every row with `decode`: the shape of most reads.
+/// `what` names the read in errors.
+pub(super) fn query_all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    what: &str,
+    mut decode: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db(what))?;
+    let mut rows = stmt.query(params).map_err(db(what))?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next().map_err(db(what))? {
+        found.push(decode(row)?);
+    }
+    Ok(found)
+}
+
 pub(super) fn corrupt(message: impl Into<String>) -> StoreError {
     StoreError::Corrupt(message.into())
 }
@@ -244,17 +262,13 @@ pub(super) fn records_of(conn: &Connection, code: &str) -> Result<Vec<StoredReco
              UNION ALL SELECT c.old_code FROM subject_codes c JOIN s ON c.subject = s.code) \
          ORDER BY r.decision_date DESC, r.first_seq DESC"
     );
-    let mut stmt = conn
-        .prepare_cached(&sql)
-        .map_err(db("reading a subject's records"))?;
-    let mut rows = stmt
-        .query([code])
-        .map_err(db("reading a subject's records"))?;
-    let mut records = Vec::new();
-    while let Some(row) = rows.next().map_err(db("reading a subject's records"))? {
-        records.push(stored_record(row)?);
-    }
-    Ok(records)
+    query_all(
+        conn,
+        &sql,
+        [code],
+        "reading a subject's records",
+        stored_record,
+    )
 }
 
 pub(super) fn record(conn: &Connection, id: &RecordId) -> Result<Option<StoredRecord>, StoreError> {
@@ -329,17 +343,13 @@ pub(super) fn events_after(
     // Beyond i64 nothing is stored; clamping keeps the query meaningful instead of failing.
     let after = i64::try_from(after).unwrap_or(i64::MAX);
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-        ))
-        .map_err(db("reading events"))?;
-    let mut rows = stmt.query([after, limit]).map_err(db("reading events"))?;
-    let mut events = Vec::new();
-    while let Some(row) = rows.next().map_err(db("reading events"))? {
-        events.push(event(row)?);
-    }
-    Ok(events)
+    query_all(
+        conn,
+        &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
+        [after, limit],
+        "reading events",
+        event,
+    )
 }
 
 pub(super) fn records_of_many(
