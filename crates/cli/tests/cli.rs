@@ -1,6 +1,6 @@
 //! The `gongxin` binary as users and scripts run it: real processes, real files, real SQLite.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,37 @@ fn stdout(output: &Output) -> String {
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("UTF-8 temp path")
+}
+
+/// Generates `records` rows of `item` about `subjects` subjects under `dir` and imports them
+/// into a data directory there, which it returns.
+fn generated_and_imported(dir: &Path, item: &str, subjects: u32, records: u32) -> PathBuf {
+    let input = dir.join("in");
+    let data = dir.join("data");
+    let generated = gongxin(&[
+        "generate",
+        "--subjects",
+        &subjects.to_string(),
+        "--records",
+        &records.to_string(),
+        "--item",
+        item,
+        "--bad-per-mille",
+        "0",
+        "--out",
+        path(&input),
+    ]);
+    assert!(generated.status.success());
+    let imported = gongxin(&[
+        "import",
+        "--data-dir",
+        path(&data),
+        "--item",
+        item,
+        path(&input.join(format!("{item}.csv"))),
+    ]);
+    assert!(imported.status.success(), "{}", stdout(&imported));
+    data
 }
 
 #[test]
@@ -270,31 +301,7 @@ fn a_killed_import_leaves_whole_batches_and_a_rerun_completes_it() {
 #[test]
 fn verify_names_the_event_edited_behind_the_platforms_back() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    let data = dir.path().join("data");
-    let generated = gongxin(&[
-        "generate",
-        "--subjects",
-        "50",
-        "--records",
-        "200",
-        "--item",
-        "admin_penalty",
-        "--bad-per-mille",
-        "0",
-        "--out",
-        path(&input),
-    ]);
-    assert!(generated.status.success());
-    let imported = gongxin(&[
-        "import",
-        "--data-dir",
-        path(&data),
-        "--item",
-        "admin_penalty",
-        path(&input.join("admin_penalty.csv")),
-    ]);
-    assert!(imported.status.success());
+    let data = generated_and_imported(dir.path(), "admin_penalty", 50, 200);
     let verify = gongxin(&["verify", "--data-dir", path(&data)]);
     assert!(verify.status.success(), "{}", stdout(&verify));
 
@@ -374,31 +381,7 @@ fn identity_numbers_are_stored_sealed_and_shown_masked() {
 #[test]
 fn screen_writes_one_row_per_applicant_and_logs_the_batch() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    let data = dir.path().join("data");
-    let generated = gongxin(&[
-        "generate",
-        "--subjects",
-        "60",
-        "--records",
-        "120",
-        "--item",
-        "serious_dishonesty",
-        "--bad-per-mille",
-        "0",
-        "--out",
-        path(&input),
-    ]);
-    assert!(generated.status.success());
-    let imported = gongxin(&[
-        "import",
-        "--data-dir",
-        path(&data),
-        "--item",
-        "serious_dishonesty",
-        path(&input.join("serious_dishonesty.csv")),
-    ]);
-    assert!(imported.status.success(), "{}", stdout(&imported));
+    let data = generated_and_imported(dir.path(), "serious_dishonesty", 60, 120);
 
     let store = SqliteStore::open_in_dir(&data).unwrap();
     let listed = store.subjects_holding(&["serious_dishonesty"]).unwrap();
