@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use common::{Options, TestServer, agent, date, error_of, unit_code};
 use gongxin_core::access::Principal;
 use gongxin_server::config::ServerConfig;
-use gongxin_store::{Store, Verification};
+use gongxin_store::Store;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -468,10 +468,7 @@ fn a_listing_reaches_the_units_it_concerns_signed_and_nobody_else() {
     );
 
     // Nothing of this is in the hash chain but the listing itself.
-    assert!(matches!(
-        server.store().verify(&mut |_| {}).unwrap(),
-        Verification::Intact { .. }
-    ));
+    server.assert_intact();
 }
 
 #[test]
@@ -738,10 +735,7 @@ fn an_entrys_expiry_is_told_on_the_day_after_its_last_day() {
     s.on("2025-06-15");
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(expiries_of_ours().len(), 1);
-    assert!(matches!(
-        server.store().verify(&mut |_| {}).unwrap(),
-        Verification::Intact { .. }
-    ));
+    server.assert_intact();
 }
 
 #[test]

@@ -224,6 +224,15 @@ impl TestServer {
         find_file(&self.incoming, item)
     }
 
+    /// Asserts that the hash chain and every projection check out.
+    pub fn assert_intact(&self) {
+        let verification = self.store().verify(&mut |_| {}).expect("verification runs");
+        assert!(
+            matches!(verification, gongxin_store::Verification::Intact { .. }),
+            "{verification:?}"
+        );
+    }
+
     /// A new key for `principal`, stored while the server runs.
     pub fn key_for(&self, principal: Principal) -> String {
         create_key(&mut self.store(), "test", principal, "test", AT_US)
