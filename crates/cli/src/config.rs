@@ -13,6 +13,7 @@ use gongxin_core::catalog::Catalog;
 use gongxin_core::discipline::Discipline;
 use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::publication::PublicationRules;
+use gongxin_core::repair::RepairRules;
 use gongxin_search::SearchIndex;
 use gongxin_server::{BoxedStore, Clock, Platform, StoreFactory};
 use gongxin_store::SqliteStore;
@@ -110,6 +111,7 @@ impl DataArgs {
     pub fn platform(&self) -> Result<Platform> {
         let catalog = self.rules.catalog()?;
         let discipline = self.rules.discipline(&catalog)?;
+        let repair = self.rules.repair(&catalog, &discipline)?;
         let whitelist = self.rules.whitelist()?;
         let personal_key = self.personal_key()?;
         // Creates the schema before any reader connects.
@@ -125,6 +127,7 @@ impl DataArgs {
             data_dir: self.data_dir.clone(),
             catalog,
             discipline,
+            repair,
             rules: PublicationRules::default_rules().clone(),
             calendar: WorkCalendar::embedded(),
             whitelist,
@@ -164,6 +167,22 @@ impl RuleArgs {
                 };
                 Discipline::from_sources(&read("lists.toml")?, &read("measures.toml")?, catalog)
                     .with_context(|| format!("the measures list in {} is invalid", dir.display()))
+            }
+        }
+    }
+
+    /// The credit-repair targets: `repair.toml` of the catalog directory if it has one, or
+    /// the embedded ones; checked against `catalog` and the list types.
+    pub fn repair(&self, catalog: &Catalog, discipline: &Discipline) -> Result<RepairRules> {
+        let path = self.catalog.as_ref().map(|dir| dir.join("repair.toml"));
+        match path.filter(|path| path.exists()) {
+            None => RepairRules::embedded(catalog, discipline)
+                .context("the embedded credit-repair rules are invalid"),
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading catalog file {}", path.display()))?;
+                RepairRules::from_source(&text, catalog, discipline)
+                    .with_context(|| format!("{} is invalid", path.display()))
             }
         }
     }

@@ -11,8 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Disclosure, FieldType, INDIVIDUAL_BUSINESS, Item, ShareScope};
 use crate::personal::PersonalDataKey;
-use crate::publication::{ItemFacts, PENALTY_RULE, PenaltyFacts, PenaltyKind, PublicationRules};
+use crate::publication::{
+    ItemFacts, PENALTY_RULE, PenaltyFacts, PenaltyKind, PublicationDecision, PublicationRules,
+};
 use crate::record::{Record, RecordStatus};
+use crate::repair::last_day_shown_after_repair;
 use crate::value::mask_id;
 
 /// Who is asking.
@@ -88,12 +91,42 @@ impl Window {
     }
 }
 
+/// The publication decision of a penalty record, by the rule its item names and the facts its
+/// fields give; `None` for records of other items.
+pub fn penalty_decision(
+    item: &Item,
+    record: &Record,
+    rules: &PublicationRules,
+) -> Option<PublicationDecision> {
+    if item.publication != PENALTY_RULE {
+        return None;
+    }
+    let roles = &item.roles;
+    let field = |code: &Option<String>| code.as_deref().and_then(|c| record.field(c));
+    let facts = PenaltyFacts {
+        decision_date: record.decision_date,
+        kinds: field(&roles.penalty_kinds)
+            .map(|kinds| PenaltyKind::parse_list(kinds).kinds)
+            .unwrap_or_default(),
+        severity: None,
+        sector: None,
+        simple_procedure: false,
+        fine_yuan: field(&roles.fine_wan_yuan)
+            .and_then(|wan| wan.parse::<f64>().ok())
+            .map(|wan| wan * 10_000.0),
+        subject_is_organisation: field(&roles.subject_category) != Some(INDIVIDUAL_BUSINESS),
+    };
+    Some(rules.penalty_window(&facts))
+}
+
 /// The publication window of a record, by the rule its item names and the facts its fields
-/// give. Revoked decisions are not published.
+/// give. Revoked decisions are not published; a repaired penalty stops being shown on the
+/// day its repair allows (`repaired_on`: the day the repair was approved).
 pub fn record_window(
     item: &Item,
     record: &Record,
     status: RecordStatus,
+    repaired_on: Option<NaiveDate>,
     rules: &PublicationRules,
 ) -> Window {
     if status == RecordStatus::Revoked {
@@ -104,35 +137,27 @@ pub fn record_window(
         );
     }
     let roles = &item.roles;
-    let field = |code: &Option<String>| code.as_deref().and_then(|c| record.field(c));
     let date = |code: &Option<String>| {
-        field(code).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        code.as_deref()
+            .and_then(|c| record.field(c))
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
     };
-    if item.publication == PENALTY_RULE {
-        let facts = PenaltyFacts {
-            decision_date: record.decision_date,
-            kinds: field(&roles.penalty_kinds)
-                .map(|kinds| PenaltyKind::parse_list(kinds).kinds)
-                .unwrap_or_default(),
-            severity: None,
-            sector: None,
-            simple_procedure: false,
-            fine_yuan: field(&roles.fine_wan_yuan)
-                .and_then(|wan| wan.parse::<f64>().ok())
-                .map(|wan| wan * 10_000.0),
-            subject_is_organisation: roles
-                .subject_category
-                .as_deref()
-                .and_then(|c| record.field(c))
-                != Some(INDIVIDUAL_BUSINESS),
-        };
-        let decision = rules.penalty_window(&facts);
-        return Window {
-            publish: decision.publish,
-            from: decision.from,
-            until: Some(decision.until),
-            reason_zh: decision.reason_zh,
-            reason_en: decision.reason_en,
+    if let Some(decision) = penalty_decision(item, record, rules) {
+        return match repaired_on.and_then(|on| last_day_shown_after_repair(&decision, on)) {
+            Some(end) => Window {
+                publish: decision.publish,
+                from: decision.from,
+                until: Some(end),
+                reason_zh: format!("已修复：信用修复获准，公示至 {end} 止"),
+                reason_en: format!("repaired: credit repair was granted; shown until {end}"),
+            },
+            None => Window {
+                publish: decision.publish,
+                from: decision.from,
+                until: Some(decision.until),
+                reason_zh: decision.reason_zh,
+                reason_en: decision.reason_en,
+            },
         };
     }
     let facts = ItemFacts {

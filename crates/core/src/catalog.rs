@@ -114,7 +114,7 @@ pub enum ShareScope {
 }
 
 /// A legal basis, precise enough to be cited in a decision.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LegalBasis {
     pub title: String,

@@ -509,6 +509,9 @@ pub struct HeldRecord<'a> {
     pub status: RecordStatus,
     /// An objection to it is being verified: it is shown, not enforced (国发〔2016〕33号 第（二十二）项).
     pub under_objection: bool,
+    /// The day its credit repair was approved: from then on it triggers nothing (国办发〔2020〕49号
+    /// 第（十一）项: 终止实施联合惩戒措施). A repaired list entry also carries its removal.
+    pub repaired_on: Option<NaiveDate>,
 }
 
 /// The days a list entry is in force.
@@ -718,7 +721,10 @@ fn trigger_hit(
     }
     let item_id = trigger.item.as_deref()?;
     let record = held.record;
-    if record.key.item != item_id || held.status != RecordStatus::Normal {
+    if record.key.item != item_id
+        || held.status != RecordStatus::Normal
+        || held.repaired_on.is_some_and(|repaired| repaired <= on)
+    {
         return None;
     }
     let years = trigger.within_years?;

@@ -58,10 +58,13 @@ pub enum EventKind {
     ObjectionForwarded,
     ObjectionExtended,
     ObjectionDecided,
+    /// Steps of a credit repair (see `repair`).
+    RepairFiled,
+    RepairDecided,
 }
 
 /// Every kind, for parsing and documentation.
-const ALL_KINDS: [EventKind; 11] = [
+const ALL_KINDS: [EventKind; 13] = [
     EventKind::RecordSubmitted,
     EventKind::RecordCorrected,
     EventKind::RecordRevoked,
@@ -73,6 +76,8 @@ const ALL_KINDS: [EventKind; 11] = [
     EventKind::ObjectionForwarded,
     EventKind::ObjectionExtended,
     EventKind::ObjectionDecided,
+    EventKind::RepairFiled,
+    EventKind::RepairDecided,
 ];
 
 impl EventKind {
@@ -89,6 +94,8 @@ impl EventKind {
             EventKind::ObjectionForwarded => "objection_forwarded",
             EventKind::ObjectionExtended => "objection_extended",
             EventKind::ObjectionDecided => "objection_decided",
+            EventKind::RepairFiled => "repair_filed",
+            EventKind::RepairDecided => "repair_decided",
         }
     }
 

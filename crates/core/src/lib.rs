@@ -6,6 +6,7 @@
 //! the crates around this one.
 
 pub mod access;
+pub mod attachment;
 pub mod calendar;
 pub mod catalog;
 pub mod discipline;
@@ -18,4 +19,5 @@ pub mod problem;
 pub mod publication;
 pub mod push;
 pub mod record;
+pub mod repair;
 pub mod value;

@@ -55,6 +55,8 @@ pub struct Topic<'a> {
     pub item: Option<&'a str>,
     /// The day the notice speaks of: the day of the event, or the day an entry ended.
     pub on: NaiveDate,
+    /// For a step of a case: the unit that must act on it.
+    pub responsible: Option<&'a str>,
 }
 
 /// Why a subscriber is told.
@@ -65,6 +67,9 @@ pub enum Reason {
     Scenario { scenario: String },
     /// The unit checked the subject on this day (its latest check within the window).
     Checked { on: NaiveDate },
+    /// The unit must act on the case this step belongs to (an objection to its record, a
+    /// repair it decides, a listing it proposed).
+    Responsible,
 }
 
 /// The reasons `subscriber` has to be told about `topic`; empty if it has none.
@@ -102,6 +107,9 @@ pub fn reasons(
         .max();
     if let Some(on) = latest {
         reasons.push(Reason::Checked { on });
+    }
+    if topic.responsible == Some(subscriber.unit) {
+        reasons.push(Reason::Responsible);
     }
     reasons
 }
@@ -297,6 +305,7 @@ mod tests {
                 Topic {
                     item: Some(item),
                     on,
+                    responsible: None,
                 },
                 &[],
                 30,
@@ -320,6 +329,7 @@ mod tests {
         let key_attention = Topic {
             item: Some("key_attention"),
             on,
+            responsible: None,
         };
         assert_eq!(
             reasons(&discipline, watcher, key_attention, &[], 30).len(),
@@ -339,6 +349,7 @@ mod tests {
         let topic = Topic {
             item: Some("admin_license"),
             on: date("2025-10-31"),
+            responsible: None,
         };
         let checks = [
             CheckSeen {

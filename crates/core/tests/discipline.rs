@@ -51,6 +51,7 @@ fn held(record: &Record) -> HeldRecord<'_> {
         record,
         status: record.status,
         under_objection: false,
+        repaired_on: None,
     }
 }
 

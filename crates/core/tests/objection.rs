@@ -1,24 +1,42 @@
 //! Objection deadlines in working days: forward, decide, extend within the total; overdue.
+//! Who may object: the subject, or anyone else who states their standing.
 
 use chrono::NaiveDate;
 use gongxin_core::calendar::WorkCalendar;
-use gongxin_core::objection::{Deadlines, Objection, Outcome};
+use gongxin_core::objection::{
+    Deadlines, FiledAs, FilerDetails, Filing, Objection, Outcome, Reader,
+};
+use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::record::RecordId;
 
 fn date(iso: &str) -> NaiveDate {
     NaiveDate::parse_from_str(iso, "%Y-%m-%d").unwrap()
 }
 
+fn key() -> PersonalDataKey {
+    PersonalDataKey::from_master(&[9; 32])
+}
+
+fn filing<'a>(on: &str, filed_as: FiledAs, filer: Option<FilerDetails<'a>>) -> Filing<'a> {
+    Filing {
+        id: "obj_1".to_owned(),
+        record: RecordId([7; 16]),
+        subject: "91350200MA2Y0000XX".to_owned(),
+        filed_by: "subject".to_owned(),
+        filed_as,
+        on: date(on),
+        grounds: "处罚已被复议撤销",
+        filer,
+        attachments: Vec::new(),
+    }
+}
+
 fn filed(on: &str) -> Objection {
     Objection::file(
         WorkCalendar::embedded(),
         &Deadlines::default(),
-        "obj_1".to_owned(),
-        RecordId([7; 16]),
-        "91350200MA2Y0000XX".to_owned(),
-        "subject".to_owned(),
-        date(on),
-        "处罚已被复议撤销",
+        filing(on, FiledAs::Subject, None),
+        &key(),
     )
     .unwrap()
     .0
@@ -87,4 +105,88 @@ fn an_extension_needs_a_reason_and_stays_within_the_total() {
             .code,
         "wrong_state"
     );
+}
+
+#[test]
+fn anyone_else_must_state_their_standing_and_their_number_is_sealed() {
+    let file = |filed_as, filer| {
+        Objection::file(
+            WorkCalendar::embedded(),
+            &Deadlines::default(),
+            filing("2025-03-03", filed_as, filer),
+            &key(),
+        )
+    };
+    let person = |standing: &'static str, id_number: Option<&'static str>| FilerDetails {
+        name: "陈某",
+        contact: "13800000000",
+        standing,
+        id_number,
+    };
+    // A third party without particulars, or with an empty standing, is refused.
+    assert_eq!(
+        file(FiledAs::ThirdParty, None).unwrap_err().code,
+        "standing_required"
+    );
+    assert_eq!(
+        file(FiledAs::ThirdParty, Some(person("  ", None)))
+            .unwrap_err()
+            .code,
+        "standing_required"
+    );
+    let nameless = FilerDetails {
+        name: " ",
+        ..person("该处罚记录所列当事人为本人", None)
+    };
+    assert_eq!(
+        file(FiledAs::ThirdParty, Some(nameless)).unwrap_err().code,
+        "filer_incomplete"
+    );
+    assert_eq!(
+        file(
+            FiledAs::ThirdParty,
+            Some(person("本人为该记录所列负责人", Some("3502<script>")))
+        )
+        .unwrap_err()
+        .code,
+        "bad_id_number"
+    );
+    // The subject needs none of it.
+    assert!(file(FiledAs::Subject, None).is_ok());
+    assert!(file(FiledAs::Subject, Some(person("", None))).is_ok());
+
+    // With standing: filed, the number sealed (never in clear, in the state or the step).
+    let (objection, step) = file(
+        FiledAs::ThirdParty,
+        Some(person(
+            " 本人为该记录所列法定代表人，已于2024年离任 ",
+            Some("35020319800101123x"),
+        )),
+    )
+    .unwrap();
+    assert_eq!(objection.filed_as, FiledAs::ThirdParty);
+    let filer = objection.filer.clone().unwrap();
+    assert_eq!(filer.standing, "本人为该记录所列法定代表人，已于2024年离任");
+    let sealed = filer.id_number.clone().unwrap();
+    assert!(gongxin_core::personal::is_sealed(&sealed));
+    assert_eq!(key().unseal(&sealed).unwrap(), "35020319800101123X");
+    let logged =
+        serde_json::to_string(&step).unwrap() + &serde_json::to_string(&objection).unwrap();
+    assert!(!logged.contains("35020319800101123"), "{logged}");
+    // Those who handle it see the number masked and the contact; the subject neither.
+    let handler = objection.shown_to(Reader::Handler, &key()).filer.unwrap();
+    assert_eq!(handler.id_number.as_deref(), Some("350203********123X"));
+    assert_eq!(handler.contact, "13800000000");
+    let other = objection.shown_to(Reader::Other, &key()).filer.unwrap();
+    assert_eq!(other.name, "陈某");
+    assert_eq!((other.contact.as_str(), other.id_number), ("", None));
+
+    // An objection logged before any of this reads as the subject's own, without a filer.
+    let mut old: serde_json::Value = serde_json::to_value(filed("2025-03-03")).unwrap();
+    for field in ["filed_as", "filer", "attachments"] {
+        old.as_object_mut().unwrap().remove(field);
+    }
+    let old: Objection = serde_json::from_value(old).unwrap();
+    assert_eq!(old.filed_as, FiledAs::Subject);
+    assert!(old.filer.is_none() && old.attachments.is_empty());
 }

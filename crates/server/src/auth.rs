@@ -121,24 +121,37 @@ impl FromRequestParts<AppState> for Caller {
                 client,
             });
         };
-        let secret = header
+        let digest = header
             .to_str()
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|s| s.starts_with(SECRET_PREFIX))
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidKey))?
-            .to_owned();
-        let key = state
-            .read(move |_, store| Ok(store.key_by_secret(&digest(&secret))?))
-            .await?;
-        match key {
-            Some(key) if key.revoked_at_us.is_none() => Ok(Caller {
+            .and_then(secret_digest)
+            .ok_or_else(|| ApiError::new(ErrorCode::InvalidKey))?;
+        match key_of_digest(state, digest).await? {
+            Some(key) => Ok(Caller {
                 principal: key.principal,
                 key_id: Some(key.id),
                 client,
             }),
-            _ => Err(ApiError::new(ErrorCode::InvalidKey)),
+            None => Err(ApiError::new(ErrorCode::InvalidKey)),
         }
     }
+}
+
+/// The digest a secret is stored under, if the text looks like a secret at all.
+pub(crate) fn secret_digest(secret: &str) -> Option<[u8; 32]> {
+    let secret = secret.trim();
+    secret.starts_with(SECRET_PREFIX).then(|| digest(secret))
+}
+
+/// The key stored under `digest`, unless there is none or it was revoked: how a request's
+/// key is checked, for the `Authorization` header and for the portal's sign-in alike.
+pub(crate) async fn key_of_digest(
+    state: &AppState,
+    digest: [u8; 32],
+) -> Result<Option<ApiKey>, ApiError> {
+    let key = state
+        .read(move |_, store| Ok(store.key_by_secret(&digest)?))
+        .await?;
+    Ok(key.filter(|key| key.revoked_at_us.is_none()))
 }

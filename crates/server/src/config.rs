@@ -25,6 +25,9 @@ pub struct ServerConfig {
     pub trust_forwarded_for: bool,
     /// Largest submission accepted, in MiB. Env `GONGXIN_MAX_UPLOAD_MIB`. Default 256.
     pub max_upload_mib: u64,
+    /// Largest attachment (evidence for an objection or a repair application), in MiB. Env
+    /// `GONGXIN_MAX_ATTACHMENT_MIB`. Default 10.
+    pub max_attachment_mib: u64,
     /// How often the search index picks up new records, in milliseconds. Default 500.
     pub index_interval_ms: u64,
     /// Log lines as JSON instead of text. Env `GONGXIN_LOG_JSON`. Default false.
@@ -55,6 +58,13 @@ pub struct ServerConfig {
     /// Working days from filing that extensions may reach in all. Env
     /// `GONGXIN_OBJECTION_EXTENDED_DAYS`. Default 20.
     pub objection_extended_days: u32,
+    /// Working days from a credit-repair application for the responsible unit to decide.
+    /// Env `GONGXIN_REPAIR_REVIEW_DAYS`. Default 10. (Repair is free: there is no fee
+    /// setting.)
+    pub repair_review_days: u32,
+    /// Working days from an approved repair for the result to reach every recipient. Env
+    /// `GONGXIN_REPAIR_PUSH_DAYS`. Default 3.
+    pub repair_push_days: u32,
 }
 
 impl ServerConfig {
@@ -64,6 +74,14 @@ impl ServerConfig {
             forward: self.objection_forward_days,
             decide: self.objection_decide_days,
             extended_total: self.objection_extended_days.max(self.objection_decide_days),
+        }
+    }
+
+    /// The jurisdiction's credit-repair deadlines.
+    pub fn repair_deadlines(&self) -> gongxin_core::repair::RepairDeadlines {
+        gongxin_core::repair::RepairDeadlines {
+            review: self.repair_review_days,
+            push: self.repair_push_days,
         }
     }
 }
@@ -77,6 +95,7 @@ impl Default for ServerConfig {
             public_burst: 60,
             trust_forwarded_for: false,
             max_upload_mib: 256,
+            max_attachment_mib: 10,
             index_interval_ms: 500,
             log_json: false,
             push_interval_ms: 1_000,
@@ -87,6 +106,8 @@ impl Default for ServerConfig {
             objection_forward_days: 2,
             objection_decide_days: 5,
             objection_extended_days: 20,
+            repair_review_days: 10,
+            repair_push_days: 3,
         }
     }
 }
@@ -149,6 +170,11 @@ impl ServerConfig {
             "GONGXIN_MAX_UPLOAD_MIB",
             &mut config.max_upload_mib,
         )?;
+        override_from(
+            &lookup,
+            "GONGXIN_MAX_ATTACHMENT_MIB",
+            &mut config.max_attachment_mib,
+        )?;
         override_from(&lookup, "GONGXIN_LOG_JSON", &mut config.log_json)?;
         override_from(
             &lookup,
@@ -189,6 +215,16 @@ impl ServerConfig {
             &lookup,
             "GONGXIN_OBJECTION_EXTENDED_DAYS",
             &mut config.objection_extended_days,
+        )?;
+        override_from(
+            &lookup,
+            "GONGXIN_REPAIR_REVIEW_DAYS",
+            &mut config.repair_review_days,
+        )?;
+        override_from(
+            &lookup,
+            "GONGXIN_REPAIR_PUSH_DAYS",
+            &mut config.repair_push_days,
         )?;
         config.push_max_attempts = config.push_max_attempts.max(1);
         config.read_connections = config.read_connections.max(1);

@@ -153,6 +153,7 @@ pub fn findings(
             record: &stored.record,
             status: stored.status,
             under_objection: held.objected.contains(&stored.id),
+            repaired_on: stored.repaired_on,
         })
         .collect();
     let outcome = check(

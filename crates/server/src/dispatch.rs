@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use gongxin_core::access::Principal;
+use gongxin_core::event::case_of_payload;
 use gongxin_core::push::{
     AfterFailure, CheckSeen, ENTRY_EXPIRED, Expiry, Subscriber, Topic, after_failure, china_day,
     item_of_event, reasons,
@@ -45,6 +46,7 @@ use tokio::sync::Semaphore;
 use crate::api::feed::EventViewer;
 use crate::api::now_us;
 use crate::error::ApiError;
+use crate::inbox::responsible_unit;
 use crate::state::{AppState, Platform};
 use crate::view::{RecordView, record_view};
 
@@ -288,9 +290,17 @@ fn plan_events(
                 Err(_) => None,
             },
         };
+        let responsible = match case_of_payload(&event.payload) {
+            Some(case) if !event.kind.is_record_change() => match store.case(&case)? {
+                Some(case) => responsible_unit(store, &case)?,
+                None => None,
+            },
+            _ => None,
+        };
         let topic = Topic {
             item: item.as_deref(),
             on: china_day(event.recorded_at_us),
+            responsible: responsible.as_deref(),
         };
         for subscription in listening {
             let checked = checks.of(&subject)?;
@@ -379,6 +389,7 @@ fn plan_expiries(
             let topic = Topic {
                 item: Some(&stored.record.key.item),
                 on: expiry.ended_on,
+                responsible: None,
             };
             // Every subscription in force hears of it, also one made since the last pass:
             // an entry that ended today is news to a unit that subscribed today.

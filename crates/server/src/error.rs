@@ -19,6 +19,7 @@ pub enum ErrorCode {
     BadCode,
     UnknownItem,
     UnknownScenario,
+    UnknownAttachment,
     PurposeRequired,
     InvalidKey,
     Forbidden,
@@ -26,18 +27,20 @@ pub enum ErrorCode {
     Conflict,
     StepRefused,
     PayloadTooLarge,
+    UnsupportedMediaType,
     RateLimited,
     Internal,
     Unavailable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::BadRequest,
         ErrorCode::BadQuery,
         ErrorCode::BadCode,
         ErrorCode::UnknownItem,
         ErrorCode::UnknownScenario,
+        ErrorCode::UnknownAttachment,
         ErrorCode::PurposeRequired,
         ErrorCode::InvalidKey,
         ErrorCode::Forbidden,
@@ -45,6 +48,7 @@ impl ErrorCode {
         ErrorCode::Conflict,
         ErrorCode::StepRefused,
         ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
         ErrorCode::RateLimited,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
@@ -57,6 +61,7 @@ impl ErrorCode {
             ErrorCode::BadCode => "bad_code",
             ErrorCode::UnknownItem => "unknown_item",
             ErrorCode::UnknownScenario => "unknown_scenario",
+            ErrorCode::UnknownAttachment => "unknown_attachment",
             ErrorCode::PurposeRequired => "purpose_required",
             ErrorCode::InvalidKey => "invalid_key",
             ErrorCode::Forbidden => "forbidden",
@@ -64,6 +69,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::StepRefused => "step_refused",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
@@ -77,6 +83,7 @@ impl ErrorCode {
             | ErrorCode::BadCode
             | ErrorCode::UnknownItem
             | ErrorCode::UnknownScenario
+            | ErrorCode::UnknownAttachment
             | ErrorCode::PurposeRequired => StatusCode::BAD_REQUEST,
             ErrorCode::InvalidKey => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
@@ -84,6 +91,7 @@ impl ErrorCode {
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::StepRefused => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -104,6 +112,10 @@ impl ErrorCode {
                 "措施清单中没有该应用场景",
                 "the measures list has no such scenario",
             ),
+            ErrorCode::UnknownAttachment => (
+                "没有该附件，请先上传（POST /api/v1/attachments）",
+                "no such attachment; upload it first (POST /api/v1/attachments)",
+            ),
             ErrorCode::PurposeRequired => (
                 "查询非公开信息须说明用途（purpose 参数）",
                 "reading non-public information requires a stated purpose (parameter `purpose`)",
@@ -120,6 +132,10 @@ impl ErrorCode {
                 "the procedure or its deadlines do not allow this step now",
             ),
             ErrorCode::PayloadTooLarge => ("提交内容过大", "the submission is too large"),
+            ErrorCode::UnsupportedMediaType => (
+                "附件只接受 PDF、JPEG、PNG 文件",
+                "attachments must be PDF, JPEG or PNG files",
+            ),
             ErrorCode::RateLimited => (
                 "请求过于频繁，请稍后再试",
                 "too many requests; slow down and retry later",

@@ -11,6 +11,7 @@ pub mod config;
 pub mod discipline;
 pub mod dispatch;
 mod error;
+mod inbox;
 pub mod indexer;
 mod limit;
 mod meta;

@@ -10,6 +10,7 @@ use gongxin_core::catalog::Catalog;
 use gongxin_core::discipline::Discipline;
 use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::publication::PublicationRules;
+use gongxin_core::repair::RepairRules;
 use gongxin_search::SearchIndex;
 use gongxin_store::{Store, StoreError};
 use tokio::sync::Semaphore;
@@ -32,6 +33,8 @@ pub struct Platform {
     pub catalog: Catalog,
     /// List types, scenarios and measures of joint reward and discipline.
     pub discipline: Discipline,
+    /// What can be repaired and what an application must carry.
+    pub repair: RepairRules,
     pub rules: PublicationRules,
     pub calendar: &'static WorkCalendar,
     pub whitelist: Whitelist,

@@ -25,6 +25,9 @@ pub struct RecordView {
     pub document_no: String,
     pub decision_date: NaiveDate,
     pub status: RecordStatus,
+    /// The day its credit repair was approved (已修复), if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repaired_on: Option<NaiveDate>,
     /// Whether the public sees it today.
     pub public: bool,
     pub window: Window,
@@ -60,7 +63,13 @@ pub fn record_view(
 ) -> Option<RecordView> {
     let record = &stored.record;
     let item = platform.catalog.item(&record.key.item)?;
-    let window = record_window(item, record, stored.status, &platform.rules);
+    let window = record_window(
+        item,
+        record,
+        stored.status,
+        stored.repaired_on,
+        &platform.rules,
+    );
     let public = window.is_public_on(today);
     let access = record_access(principal, subject_code, item, record, public)?;
     Some(RecordView {
@@ -73,6 +82,7 @@ pub fn record_view(
         document_no: record.key.document_no.clone(),
         decision_date: record.decision_date,
         status: stored.status,
+        repaired_on: stored.repaired_on,
         public,
         window,
         first_recorded_at: rfc3339(stored.first_recorded_at_us),

@@ -472,6 +472,58 @@ fn a_listing_reaches_the_units_it_concerns_signed_and_nobody_else() {
 }
 
 #[test]
+fn the_unit_that_must_act_on_a_case_hears_of_each_step_by_webhook() {
+    let s = setup("2025-03-03");
+    let server = &s.server;
+    // The listing unit subscribes for no scenario: it hears of its own cases only.
+    let hook = Receiver::start(200);
+    let subscription = subscribe(server, &s.lister, &hook.url, &[]);
+    let other = department(server, 7);
+    let other_hook = Receiver::start(200);
+    subscribe(server, &other, &other_hook.url, &[]);
+
+    let (_, record) = s.list(
+        "厦市监信〔2025〕77号",
+        "2025-03-03",
+        "2025-03-11",
+        "2026-03-10",
+    );
+    // The subject objects to the entry: the source unit must decide it.
+    s.on("2025-03-12");
+    let (status, objection) = server.post_json(
+        "/api/v1/objections",
+        Some(&server.subject),
+        &json!({"record": record, "grounds": "据以认定的处罚决定已被撤销"}),
+    );
+    assert_eq!(status, 200, "{objection}");
+    assert!(
+        wait_for(Duration::from_secs(10), || !hook
+            .of_kind("objection_filed")
+            .is_empty()),
+        "the source unit is told of the objection"
+    );
+    let told = &hook.of_kind("objection_filed")[0];
+    assert_eq!(
+        told.header("X-Gongxin-Signature"),
+        expected_signature(&secret_of(&subscription), &told.body)
+    );
+    let body: Value = serde_json::from_slice(&told.body).unwrap();
+    assert_eq!(body["notice"]["case"], objection["id"]);
+    assert_eq!(body["notice"]["due"], "2025-03-19");
+    assert_eq!(body["notice"]["unit"], unit_code(1).as_str());
+    assert!(
+        body["notice"]["title_zh"]
+            .as_str()
+            .unwrap()
+            .contains("异议处理中")
+    );
+    assert!(body.get("payload").is_none(), "no raw case: {body}");
+    // Its own listing steps reached it too; the unrelated unit heard of none of it.
+    assert!(!hook.of_kind("listing_decided").is_empty());
+    assert!(other_hook.received().is_empty());
+}
+
+#[test]
 fn who_may_subscribe_and_what_is_refused() {
     let s = setup("2025-03-03");
     let server = &s.server;

@@ -8,9 +8,9 @@ mod sqlite;
 
 use chrono::NaiveDate;
 use gongxin_core::access::Principal;
-use gongxin_core::event::EventKind;
-use gongxin_core::event::{ChainError, Event};
+use gongxin_core::event::{ChainError, Event, EventKind, case_state};
 use gongxin_core::record::{Change, PreparedRecord, Record, RecordId, RecordStatus};
+use gongxin_core::repair::{Repair, RepairOutcome};
 
 pub use sqlite::SqliteStore;
 
@@ -63,6 +63,8 @@ pub struct StoredRecord {
     pub head_seq: u64,
     /// When the record first reached the platform, for the 7-working-day measurement.
     pub first_recorded_at_us: i64,
+    /// The day its credit repair was approved (已修复), if it was.
+    pub repaired_on: Option<NaiveDate>,
 }
 
 /// Totals, for summaries and progress.
@@ -148,6 +150,7 @@ pub struct ArrivalCount {
 pub enum CaseKind {
     Listing,
     Objection,
+    Repair,
 }
 
 impl CaseKind {
@@ -155,11 +158,12 @@ impl CaseKind {
         match self {
             CaseKind::Listing => "listing",
             CaseKind::Objection => "objection",
+            CaseKind::Repair => "repair",
         }
     }
 
     pub fn parse(text: &str) -> Option<CaseKind> {
-        [CaseKind::Listing, CaseKind::Objection]
+        [CaseKind::Listing, CaseKind::Objection, CaseKind::Repair]
             .into_iter()
             .find(|k| k.as_str() == text)
     }
@@ -182,6 +186,8 @@ pub struct CaseStep<'a> {
     /// The head the caller decided on: `None` for a new case. Another step in between is a
     /// [`StoreError::Conflict`], so that two officers cannot both decide one case.
     pub expected_head: Option<u64>,
+    /// Set by the step that approves a repair: the day, which marks the record repaired.
+    pub repaired_on: Option<NaiveDate>,
 }
 
 /// A case as stored; its state is the payload of its latest event.
@@ -418,6 +424,39 @@ pub struct TypicalCase {
     pub created_by: String,
 }
 
+/// An attachment as stored, without its content ([`Store::attachment_content`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Attachment {
+    /// The SHA-256 of the content, lower-case hex: the same content is one attachment.
+    pub id: String,
+    /// The name and media type of its first upload.
+    pub filename: String,
+    pub media_type: String,
+    pub size: u64,
+    pub uploaded_at_us: i64,
+    /// Who uploaded it first: a key id, or `public`.
+    pub uploader: String,
+}
+
+/// An upload to store; the store computes its id from the content.
+#[derive(Debug, Clone)]
+pub struct NewAttachment<'a> {
+    pub filename: &'a str,
+    pub media_type: &'a str,
+    pub uploaded_at_us: i64,
+    pub uploader: &'a str,
+    pub content: &'a [u8],
+}
+
+/// A case's reference to an attachment it was filed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentReference {
+    pub attachment: String,
+    pub case: String,
+    pub subject: String,
+    pub at_us: i64,
+}
+
 /// The storage contract. Every engine implements it and passes the same conformance tests.
 pub trait Store {
     /// Stores the records `records` yields in one transaction: either every record's event is
@@ -489,6 +528,9 @@ pub trait Store {
     /// Every open case of `kind`, oldest first: pending objections, listings awaiting a
     /// decision.
     fn open_cases(&self, kind: CaseKind) -> Result<Vec<StoredCase>, StoreError>;
+
+    /// Every case of `kind`, open or closed, oldest first: for handling-time statistics.
+    fn all_cases(&self, kind: CaseKind) -> Result<Vec<StoredCase>, StoreError>;
 
     /// The position of the last event (0 for an empty log): what the platform knows now.
     fn log_head(&self) -> Result<u64, StoreError>;
@@ -577,6 +619,17 @@ pub trait Store {
                 stored.head_seq = event.seq;
             }
             then.push(stored);
+        }
+        // Repairs approved after that point had not happened yet.
+        let repaired: std::collections::HashMap<RecordId, NaiveDate> = self
+            .cases_as_of(subject_code, Some(CaseKind::Repair), log_seq)?
+            .iter()
+            .filter_map(|(_, payload)| case_state::<Repair>(payload))
+            .filter(|repair| repair.outcome == Some(RepairOutcome::Approved))
+            .filter_map(|repair| Some((repair.record, repair.decided_on?)))
+            .collect();
+        for stored in &mut then {
+            stored.repaired_on = repaired.get(&stored.id).copied();
         }
         Ok(then)
     }
@@ -697,4 +750,32 @@ pub trait Store {
     /// Publishes an entry; `false` if there is none or it is published already. Publication
     /// is the one change an entry admits.
     fn publish_typical_case(&mut self, id: &str, at_us: i64) -> Result<bool, StoreError>;
+
+    /// Stores an attachment under the SHA-256 of its content and returns it as stored: the
+    /// same content uploaded again is not stored again, and keeps its first description.
+    fn add_attachment(&mut self, new: &NewAttachment<'_>) -> Result<Attachment, StoreError>;
+
+    /// An attachment's description, without its content.
+    fn attachment(&self, id: &str) -> Result<Option<Attachment>, StoreError>;
+
+    /// An attachment's content, checked against its id: content that no longer hashes to
+    /// its id is [`StoreError::Corrupt`].
+    fn attachment_content(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Records that case `case` about `subject` was filed with the attachments `ids` (each
+    /// must be stored; an unknown one is a [`StoreError::Conflict`] and nothing is
+    /// recorded). A reference made before is left as it is. Written before the case's step,
+    /// so that a case never lists an attachment whose reference is missing; a reference to a
+    /// case whose step then failed grants nothing, since readers are checked against the
+    /// case.
+    fn reference_attachments(
+        &mut self,
+        case: &str,
+        subject: &str,
+        ids: &[String],
+        at_us: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The cases that reference an attachment, oldest first.
+    fn attachment_references(&self, id: &str) -> Result<Vec<AttachmentReference>, StoreError>;
 }

@@ -59,6 +59,7 @@ macro_rules! conformance {
 
 conformance!(
     record_lifecycle,
+    repairs_mark_their_record,
     records_found_by_old_code,
     old_code_records_arriving_later,
     duplicate_keys_in_one_batch,
@@ -78,6 +79,7 @@ conformance!(
     feedback_is_reported_once_and_tallied,
     the_typical_case_register_publishes_once,
     records_of_many_agrees_with_records_of,
+    attachments_are_stored_once_by_content,
 );
 
 const ACTOR: Actor<'static> = Actor {
@@ -187,6 +189,7 @@ fn a_case_row_moved_to_another_subject_or_a_dropped_case_is_a_mismatch() {
                 due: None,
                 payload: case_payload("lst_1", &"proposed", &"proposed"),
                 expected_head: None,
+                repaired_on: None,
             },
             &mut std::iter::empty(),
             &ACTOR,
@@ -426,4 +429,49 @@ fn feedback_and_the_register_refuse_rewrites_behind_the_stores_back() {
         1
     );
     assert_eq!(store.typical_cases(true).unwrap().len(), 1);
+}
+
+#[test]
+fn attachments_refuse_rewrites_and_a_changed_content_is_named() {
+    let mut harness = Sqlite::new();
+    let mut store = harness.create();
+    let content = b"%PDF-1.4\n%%EOF\n";
+    let stored = store
+        .add_attachment(&gongxin_store::NewAttachment {
+            filename: "a.pdf",
+            media_type: "application/pdf",
+            uploaded_at_us: 1,
+            uploader: "public",
+            content,
+        })
+        .unwrap();
+    store
+        .reference_attachments(
+            "obj_1",
+            "91350200MA2Y0000XX",
+            std::slice::from_ref(&stored.id),
+            2,
+        )
+        .unwrap();
+    let raw = Connection::open(harness.file()).unwrap();
+    for sql in [
+        "UPDATE attachments SET filename = 'b.pdf'",
+        "DELETE FROM attachments",
+        "UPDATE attachment_refs SET case_id = 'obj_2'",
+        "DELETE FROM attachment_refs",
+    ] {
+        let error = raw.execute(sql, []).unwrap_err().to_string();
+        assert!(error.contains("append-only"), "{sql}: {error}");
+    }
+    // Someone who drops the guard and swaps the content is found out on the next read.
+    raw.execute_batch(
+        "DROP TRIGGER attachments_no_update;
+         UPDATE attachments SET content = CAST('%PDF-1.4\n%%EOF\r' AS BLOB);",
+    )
+    .unwrap();
+    let read = store.attachment_content(&stored.id);
+    assert!(
+        matches!(&read, Err(StoreError::Corrupt(m)) if m.contains(&stored.id)),
+        "{read:?}"
+    );
 }

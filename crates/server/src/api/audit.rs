@@ -1,4 +1,5 @@
-//! The audit log for auditors, and the 7-working-day timeliness report.
+//! The audit log for auditors, the 7-working-day timeliness report, and how units handle
+//! objections and repairs against their deadlines.
 
 use std::collections::BTreeMap;
 
@@ -8,12 +9,16 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use gongxin_core::access::Principal;
-use gongxin_store::AuditQuery;
+use gongxin_core::event::case_state;
+use gongxin_core::objection::Objection;
+use gongxin_core::repair::Repair;
+use gongxin_store::{AuditQuery, CaseKind, Store, StoredCase};
 use serde::{Deserialize, Serialize};
 
 use super::date_param;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, QueryParams};
+use crate::inbox::responsible_unit;
 use crate::state::AppState;
 
 const MAX_AUDIT_PAGE: usize = 10_000;
@@ -145,6 +150,141 @@ pub async fn timeliness(
                 working_days_allowed: allowed,
                 units: units.into_values().collect(),
             })
+        })
+        .await?;
+    Ok(Json(report))
+}
+
+/// How one unit handled one kind of case: objections to its records, repairs it decides.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Handling {
+    pub unit: String,
+    pub kind: CaseKind,
+    pub decided: u64,
+    /// Decided on or before the deadline (the last extension's, for objections).
+    pub on_time: u64,
+    pub late: u64,
+    /// Still open, and of them past the deadline.
+    pub open: u64,
+    pub overdue: u64,
+    /// Working days from filing to decision: the mean (rounded to tenths) and the most.
+    pub mean_working_days: f64,
+    pub worst_working_days: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HandlingReport {
+    pub on: NaiveDate,
+    pub units: Vec<Handling>,
+}
+
+/// One case's dates, whatever its kind.
+struct Handled {
+    unit: String,
+    filed_on: NaiveDate,
+    due: NaiveDate,
+    decided_on: Option<NaiveDate>,
+}
+
+fn handled(store: &dyn Store, case: &StoredCase) -> Result<Option<Handled>, ApiError> {
+    Ok(match case.kind {
+        CaseKind::Objection => {
+            let Some(objection) = case_state::<Objection>(&case.payload) else {
+                return Ok(None);
+            };
+            responsible_unit(store, case)?.map(|unit| Handled {
+                unit,
+                filed_on: objection.filed_on,
+                due: objection.decide_by,
+                decided_on: objection.decided_on,
+            })
+        }
+        CaseKind::Repair => case_state::<Repair>(&case.payload).map(|repair| Handled {
+            unit: repair.unit,
+            filed_on: repair.filed_on,
+            due: repair.review_by,
+            decided_on: repair.decided_on,
+        }),
+        // A listing has a window for the subject, not a deadline for the unit.
+        CaseKind::Listing => None,
+    })
+}
+
+/// `GET /api/v1/stats/handling`: per unit, how objections and repairs were handled against
+/// their deadlines — for the credit office and auditors, and for a department its own.
+pub async fn handling(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<HandlingReport>, ApiError> {
+    caller.require_key("办理时限统计", "handling statistics")?;
+    let own_unit = match &caller.principal {
+        Principal::Admin | Principal::Auditor => None,
+        Principal::Department { unit, .. } => Some(unit.clone()),
+        _ => return Err(ApiError::new(ErrorCode::Forbidden)),
+    };
+    let today = state.platform.clock.today();
+    let report = state
+        .read(move |state, store| {
+            let calendar = state.platform.calendar;
+            let mut units: BTreeMap<(String, &'static str), (Handling, u64)> = BTreeMap::new();
+            for kind in [CaseKind::Objection, CaseKind::Repair] {
+                for case in store.all_cases(kind)? {
+                    let Some(handled) = handled(store, &case)? else {
+                        continue;
+                    };
+                    if own_unit.as_ref().is_some_and(|own| *own != handled.unit) {
+                        continue;
+                    }
+                    let (entry, total_days) = units
+                        .entry((handled.unit.clone(), kind.as_str()))
+                        .or_insert_with(|| {
+                            let handling = Handling {
+                                unit: handled.unit.clone(),
+                                kind,
+                                decided: 0,
+                                on_time: 0,
+                                late: 0,
+                                open: 0,
+                                overdue: 0,
+                                mean_working_days: 0.0,
+                                worst_working_days: 0,
+                            };
+                            (handling, 0)
+                        });
+                    match handled.decided_on {
+                        Some(decided_on) => {
+                            let took = calendar
+                                .working_days_between(handled.filed_on, decided_on)
+                                .value;
+                            entry.decided += 1;
+                            *total_days += u64::from(took);
+                            entry.worst_working_days = entry.worst_working_days.max(took);
+                            if decided_on <= handled.due {
+                                entry.on_time += 1;
+                            } else {
+                                entry.late += 1;
+                            }
+                        }
+                        None => {
+                            entry.open += 1;
+                            if today > handled.due {
+                                entry.overdue += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            let units = units
+                .into_values()
+                .map(|(mut handling, total_days)| {
+                    if handling.decided > 0 {
+                        let mean = total_days as f64 / handling.decided as f64;
+                        handling.mean_working_days = (mean * 10.0).round() / 10.0;
+                    }
+                    handling
+                })
+                .collect();
+            Ok(HandlingReport { on: today, units })
         })
         .await?;
     Ok(Json(report))

@@ -11,7 +11,7 @@ use gongxin_core::catalog::Item;
 use gongxin_core::discipline::ListType;
 use gongxin_core::event::{EventKind, case_payload, case_state};
 use gongxin_core::listing::{Decision, Listing, ListingStep, Proposal, RemovalReason};
-use gongxin_core::objection::{Objection, Outcome};
+use gongxin_core::objection::{FiledAs, FilerDetails, Filing, Objection, Outcome, Reader};
 use gongxin_core::record::{
     NaturalKey, ParseContext, PreparedRecord, Record, RecordId, RecordStatus, Template,
 };
@@ -58,11 +58,11 @@ fn listing_id(record: &RecordId) -> String {
     format!("lst_{record}")
 }
 
-fn refuse(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+pub(super) fn refuse(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
     ApiError::with_message(ErrorCode::StepRefused, zh, en)
 }
 
-fn forbidden(zh: &str, en: &str) -> ApiError {
+pub(super) fn forbidden(zh: &str, en: &str) -> ApiError {
     ApiError::with_message(ErrorCode::Forbidden, zh, en)
 }
 
@@ -242,6 +242,7 @@ pub async fn propose(
             due: Some(listing.objection_due),
             payload: case_payload(&listing_id(&id), &step, &listing),
             expected_head: None,
+            repaired_on: None,
         },
         Vec::new(),
     )
@@ -258,21 +259,39 @@ fn value_text(value: &Value) -> String {
 }
 
 /// A [`CaseStep`] that owns its strings, to cross into the writer's thread.
-struct CaseStepOwned {
-    id: String,
-    kind: CaseKind,
-    event: EventKind,
-    subject: String,
-    record: RecordId,
-    open: bool,
-    due: Option<NaiveDate>,
-    payload: String,
-    expected_head: Option<u64>,
+pub(super) struct CaseStepOwned {
+    pub id: String,
+    pub kind: CaseKind,
+    pub event: EventKind,
+    pub subject: String,
+    pub record: RecordId,
+    pub open: bool,
+    pub due: Option<NaiveDate>,
+    pub payload: String,
+    pub expected_head: Option<u64>,
+    pub repaired_on: Option<NaiveDate>,
+}
+
+impl CaseStepOwned {
+    fn as_step(&self) -> CaseStep<'_> {
+        CaseStep {
+            id: &self.id,
+            kind: self.kind,
+            event: self.event,
+            subject: &self.subject,
+            record: self.record,
+            open: self.open,
+            due: self.due,
+            payload: self.payload.clone(),
+            expected_head: self.expected_head,
+            repaired_on: self.repaired_on,
+        }
+    }
 }
 
 /// Appends a step (and the records it brings) as the caller, and answers the case as it is
 /// after it.
-async fn append<T: serde::de::DeserializeOwned + Send + 'static>(
+pub(super) async fn append<T: serde::de::DeserializeOwned + Send + 'static>(
     state: &AppState,
     caller: &Caller,
     step: CaseStepOwned,
@@ -286,17 +305,7 @@ async fn append<T: serde::de::DeserializeOwned + Send + 'static>(
                 at_us: now_us(),
             };
             store.append_case(
-                &CaseStep {
-                    id: &step.id,
-                    kind: step.kind,
-                    event: step.event,
-                    subject: &step.subject,
-                    record: step.record,
-                    open: step.open,
-                    due: step.due,
-                    payload: step.payload,
-                    expected_head: step.expected_head,
-                },
+                &step.as_step(),
                 &mut records.into_iter().map(PreparedRecord::new),
                 &actor,
             )?;
@@ -308,7 +317,7 @@ async fn append<T: serde::de::DeserializeOwned + Send + 'static>(
         .await
 }
 
-fn case_view<T: serde::de::DeserializeOwned>(
+pub(super) fn case_view<T: serde::de::DeserializeOwned>(
     store: &dyn Store,
     case: StoredCase,
     show_actor: bool,
@@ -333,7 +342,7 @@ fn case_view<T: serde::de::DeserializeOwned>(
 }
 
 /// Loads a case of `kind` and its state, for a step or a read.
-async fn load<T: serde::de::DeserializeOwned + Send + 'static>(
+pub(super) async fn load<T: serde::de::DeserializeOwned + Send + 'static>(
     state: &AppState,
     id: String,
     kind: CaseKind,
@@ -352,11 +361,11 @@ async fn load<T: serde::de::DeserializeOwned + Send + 'static>(
 }
 
 /// Whether `caller` acts for `unit` (its own key) or is the credit office.
-fn acts_for_unit(caller: &Caller, unit: &str) -> bool {
+pub(super) fn acts_for_unit(caller: &Caller, unit: &str) -> bool {
     matches!(&caller.principal, Principal::Admin) || caller.unit() == Some(unit)
 }
 
-fn acts_for_subject(caller: &Caller, subject: &str) -> bool {
+pub(super) fn acts_for_subject(caller: &Caller, subject: &str) -> bool {
     matches!(&caller.principal, Principal::Subject { code } if code == subject)
 }
 
@@ -431,6 +440,7 @@ fn next_step(
         due: open.then_some(next.objection_due),
         payload: case_payload(&case.id, step, next),
         expected_head: Some(case.head_seq),
+        repaired_on: None,
     })
 }
 
@@ -577,18 +587,55 @@ pub async fn remove_listing(
     Ok(Json(view))
 }
 
-/// `POST /api/v1/objections`: an objection to a record in force.
+/// `POST /api/v1/objections`: an objection to a record in force, by its subject or by
+/// anyone else who states their standing, with evidence uploaded before.
 #[derive(Debug, Deserialize)]
 pub struct ObjectionRequest {
     pub record: String,
     pub grounds: String,
+    /// Ids of attachments uploaded with `POST /api/v1/attachments`.
+    #[serde(default)]
+    pub attachments: Vec<String>,
+    /// Who objects: required from anyone but the subject.
+    #[serde(default)]
+    pub filer: Option<FilerRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FilerRequest {
+    pub name: String,
+    pub contact: String,
+    /// Their interest in the record: why it concerns them.
+    #[serde(default)]
+    pub standing: String,
+    /// Sealed at once; shown masked to those who handle the objection, to nobody else.
+    #[serde(default)]
+    pub id_number: Option<String>,
+}
+
+/// What `POST /api/v1/objections` answers: the case to those who may read it, a receipt to
+/// everyone else (a member of the public has no key to read the case with afterwards).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum FiledObjection {
+    Case(Box<CaseView<Objection>>),
+    Receipt(ObjectionReceipt),
+}
+
+#[derive(Debug, Serialize)]
+pub struct ObjectionReceipt {
+    pub id: String,
+    pub filed_on: NaiveDate,
+    pub forward_by: NaiveDate,
+    pub decide_by: NaiveDate,
+    pub decide_by_at_most: NaiveDate,
 }
 
 pub async fn file_objection(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(request): JsonBody<ObjectionRequest>,
-) -> Result<Json<CaseView<Objection>>, ApiError> {
+) -> Result<Json<FiledObjection>, ApiError> {
     let record_id: RecordId = request
         .record
         .parse()
@@ -601,33 +648,62 @@ pub async fn file_objection(
         })
         .await?;
     let subject = stored.record.subject.to_string();
-    let allowed =
-        acts_for_subject(&caller, &subject) || matches!(caller.principal, Principal::Admin);
-    if !allowed {
+    let source_unit = stored.record.key.source_unit.clone();
+    if matches!(caller.principal, Principal::Auditor) {
         return Err(forbidden(
-            "只有信息主体（或信用办代为登记）可以提出异议",
-            "only the subject (or the credit office on its behalf) may object",
+            "审计人员不提出异议",
+            "auditors review objections; they do not file them",
         ));
     }
+    // The subject, or the credit office on its behalf when it names nobody else; anyone
+    // else objects in their own right and must say why the record concerns them.
+    let on_behalf = matches!(caller.principal, Principal::Admin) && request.filer.is_none();
+    let filed_as = if acts_for_subject(&caller, &subject) || on_behalf {
+        FiledAs::Subject
+    } else {
+        FiledAs::ThirdParty
+    };
     if stored.status == RecordStatus::Revoked {
         return Err(refuse("该记录已撤销", "the record has been revoked"));
     }
+    let attachments = super::attachments::checked(&state, request.attachments).await?;
     let today = state.platform.clock.today();
-    let filer = caller
+    let filed_by = caller
         .key_id
         .clone()
         .unwrap_or_else(|| caller.principal.role().to_owned());
-    let id = objection_id(&stored.id, &filer, now_us());
+    let id = objection_id(&stored.id, &filed_by, now_us());
+    let filer = request.filer.as_ref().map(|f| FilerDetails {
+        name: &f.name,
+        contact: &f.contact,
+        standing: &f.standing,
+        id_number: f.id_number.as_deref(),
+    });
     let (objection, step) = Objection::file(
         state.platform.calendar,
         &state.config.objection_deadlines(),
-        id.clone(),
-        stored.id,
-        subject.clone(),
-        filer,
-        today,
-        &request.grounds,
+        Filing {
+            id: id.clone(),
+            record: stored.id,
+            subject: subject.clone(),
+            filed_by,
+            filed_as,
+            on: today,
+            grounds: &request.grounds,
+            filer,
+            attachments: attachments.clone(),
+        },
+        &state.platform.personal_key,
     )?;
+    // Before the step: a case never lists an attachment its readers cannot find.
+    super::attachments::reference(&state, &id, &subject, attachments).await?;
+    let receipt = ObjectionReceipt {
+        id: objection.id.clone(),
+        filed_on: objection.filed_on,
+        forward_by: objection.forward_by,
+        decide_by: objection.decide_by,
+        decide_by_at_most: objection.decide_by_at_most,
+    };
     let view = append(
         &state,
         &caller,
@@ -636,16 +712,48 @@ pub async fn file_objection(
             id,
             kind: CaseKind::Objection,
             event: EventKind::ObjectionFiled,
-            subject,
+            subject: subject.clone(),
             record: stored.id,
             open: true,
             due: Some(objection.decide_by),
             expected_head: None,
+            repaired_on: None,
         },
         Vec::new(),
     )
     .await?;
-    Ok(Json(view))
+    if may_read_case(&caller, &subject, &source_unit) {
+        let view = objection_shown(&state, &caller, &source_unit, view);
+        Ok(Json(FiledObjection::Case(Box::new(view))))
+    } else {
+        Ok(Json(FiledObjection::Receipt(receipt)))
+    }
+}
+
+/// Whether `caller` may read a case about `subject` whose record comes from `source_unit`:
+/// the subject, the source unit, the credit office and auditors. Also who may download the
+/// attachments a case was filed with.
+pub(super) fn may_read_case(caller: &Caller, subject: &str, source_unit: &str) -> bool {
+    acts_for_unit(caller, source_unit)
+        || acts_for_subject(caller, subject)
+        || matches!(caller.principal, Principal::Auditor)
+}
+
+/// An objection case as `caller` sees it: the filer's contact and masked identity number
+/// for those who handle it, the filer's name and standing only for everyone else.
+fn objection_shown(
+    state: &AppState,
+    caller: &Caller,
+    source_unit: &str,
+    mut view: CaseView<Objection>,
+) -> CaseView<Objection> {
+    let reader = if acts_for_unit(caller, source_unit) {
+        Reader::Handler
+    } else {
+        Reader::Other
+    };
+    view.state = view.state.shown_to(reader, &state.platform.personal_key);
+    view
 }
 
 fn objection_id(record: &RecordId, filer: &str, at_us: i64) -> String {
@@ -687,7 +795,9 @@ pub async fn decide_objection(
         Outcome::Keep | Outcome::Correct => Vec::new(),
     };
     let step = objection_step(&case, EventKind::ObjectionDecided, &next, &step);
-    Ok(Json(append(&state, &caller, step, records).await?))
+    let view = append(&state, &caller, step, records).await?;
+    let source_unit = &stored.record.key.source_unit;
+    Ok(Json(objection_shown(&state, &caller, source_unit, view)))
 }
 
 /// An objection case with its record, for a step only the record's source unit (or the
@@ -732,6 +842,7 @@ fn objection_step(
         due: next.is_open().then_some(next.decide_by),
         payload: case_payload(&case.id, step, next),
         expected_head: Some(case.head_seq),
+        repaired_on: None,
     }
 }
 
@@ -750,7 +861,9 @@ pub async fn forward_objection(
     let (case, objection) = load::<Objection>(&state, id, CaseKind::Objection).await?;
     let (next, step) = objection.forward(state.platform.clock.today())?;
     let step = objection_step(&case, EventKind::ObjectionForwarded, &next, &step);
-    Ok(Json(append(&state, &caller, step, Vec::new()).await?))
+    let view = append(&state, &caller, step, Vec::new()).await?;
+    // Only the credit office forwards: it handles every objection.
+    Ok(Json(objection_shown(&state, &caller, "", view)))
 }
 
 /// `POST /api/v1/objections/{id}/extension`.
@@ -766,11 +879,13 @@ pub async fn extend_objection(
     Path(id): Path<String>,
     JsonBody(request): JsonBody<ExtensionRequest>,
 ) -> Result<Json<CaseView<Objection>>, ApiError> {
-    let (case, objection, _) = objection_of_source(&state, &caller, id).await?;
+    let (case, objection, stored) = objection_of_source(&state, &caller, id).await?;
     let (next, step) =
         objection.extend(state.platform.clock.today(), &request.reason, request.until)?;
     let step = objection_step(&case, EventKind::ObjectionExtended, &next, &step);
-    Ok(Json(append(&state, &caller, step, Vec::new()).await?))
+    let view = append(&state, &caller, step, Vec::new()).await?;
+    let source_unit = &stored.record.key.source_unit;
+    Ok(Json(objection_shown(&state, &caller, source_unit, view)))
 }
 
 /// `GET /api/v1/objections`: open objections with their deadlines — all of them for the
@@ -860,19 +975,15 @@ pub async fn objection(
         .read(move |_, store| Ok(store.record(&record_id)?.map(|r| r.record.key.source_unit)))
         .await?
         .unwrap_or_default();
-    let allowed = acts_for_unit(&caller, &source_unit)
-        || acts_for_subject(&caller, &case.subject)
-        || matches!(caller.principal, Principal::Auditor);
-    if !allowed {
+    if !may_read_case(&caller, &case.subject, &source_unit) {
         return Err(forbidden(
             "只有当事人、信息提供单位、信用办和审计人员可以查看异议",
             "only the subject, the source unit, the credit office and auditors may read an objection",
         ));
     }
     let show_actor = !matches!(caller.principal, Principal::Subject { .. });
-    Ok(Json(
-        state
-            .read(move |_, store| case_view(store, case, show_actor))
-            .await?,
-    ))
+    let view = state
+        .read(move |_, store| case_view(store, case, show_actor))
+        .await?;
+    Ok(Json(objection_shown(&state, &caller, &source_unit, view)))
 }

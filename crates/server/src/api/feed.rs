@@ -19,8 +19,9 @@ use gongxin_codes::Uscc;
 use gongxin_core::access::Principal;
 use gongxin_core::catalog::Catalog;
 use gongxin_core::discipline::Discipline;
-use gongxin_core::event::Event;
+use gongxin_core::event::{Event, EventKind, case_of_payload, case_state};
 use gongxin_core::record::{Record, RecordId, SubjectId};
+use gongxin_core::repair::{Repair, RepairOutcome};
 use gongxin_store::{Store, StoredRecord};
 use serde::Serialize;
 
@@ -28,6 +29,7 @@ use super::records::unknown_item;
 use super::{PurposeParam, audit_entry, record_audit};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, QueryParams};
+use crate::inbox::{Notice, notice, responsible_unit};
 use crate::state::{AppState, Platform};
 use crate::view::{EventView, RecordView, event_view, record_view};
 
@@ -75,6 +77,22 @@ pub struct FeedEvent {
     /// The raw payload of an event kind the feed does not know how to show (admin only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<String>,
+    /// For an approved credit repair: what changed for the record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repair: Option<RepairNotice>,
+    /// For a step of a case the caller's unit must act on: the notice its inbox shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<Notice>,
+}
+
+/// An approved credit repair as recipients of the record hear of it: its publication ends
+/// and the discipline it triggered stops (`view` shows the record as it now stands).
+#[derive(Debug, Clone, Serialize)]
+pub struct RepairNotice {
+    pub case: String,
+    pub repaired_on: NaiveDate,
+    /// The last day the record is shown; `None` for a list entry, which ends by its removal.
+    pub publication_ends: Option<NaiveDate>,
 }
 
 /// The query, checked. Parsed by hand from the pairs because `item` may repeat.
@@ -256,6 +274,7 @@ struct Current {
     first_seq: u64,
     head_seq: u64,
     first_recorded_at_us: i64,
+    repaired_on: Option<NaiveDate>,
 }
 
 /// Which events a walk leaves out, besides those the caller may not see.
@@ -431,11 +450,36 @@ impl<'a> Scan<'a> {
         if event.kind.is_record_change() {
             return self.show_record(event, filters.items);
         }
-        // Event kinds the feed does not know how to show (list entries, objections and
-        // whatever later issues add) have no view the access policy can decide on: they
-        // go to the credit office alone, whose role may read everything, with the raw
-        // payload. Everyone else skips them until this module learns to show the kind
-        // through `core::access`. An item filter leaves them out, since they name no item.
+        if event.kind == EventKind::RepairDecided
+            && let Some(repair) = case_state::<Repair>(&event.payload)
+            && let (Some(RepairOutcome::Approved), Some(on)) = (repair.outcome, repair.decided_on)
+        {
+            return self.show_repair(event, filters.items, repair, on);
+        }
+        // A step of a case goes to the unit that must act on it, as its inbox notice.
+        if let Principal::Department { unit, .. } = self.principal
+            && filters.items.is_empty()
+            && let Some(case) = case_of_payload(&event.payload)
+            && let Some(case) = self.store.case(&case)?
+            && responsible_unit(self.store, &case)?.as_deref() == Some(unit.as_str())
+        {
+            let Some(notice) = notice(event, &case, Some(unit.clone()), self.today) else {
+                return Ok(None);
+            };
+            return Ok(Some(FeedEvent {
+                event: event_view(event, true),
+                prev_hash: event.prev_hash.to_string(),
+                subject: event.subject.clone(),
+                record: event.record.clone(),
+                view: None,
+                payload: None,
+                repair: None,
+                notice: Some(notice),
+            }));
+        }
+        // Other case events have no view the access policy can decide on: they go to the
+        // credit office alone, whose role may read everything, with the raw payload.
+        // Everyone else skips them. An item filter leaves them out, since they name no item.
         if *self.principal != Principal::Admin || !filters.items.is_empty() {
             return Ok(None);
         }
@@ -446,6 +490,8 @@ impl<'a> Scan<'a> {
             record: event.record.clone(),
             view: None,
             payload: Some(event.payload.clone()),
+            repair: None,
+            notice: None,
         }))
     }
 
@@ -480,6 +526,7 @@ impl<'a> Scan<'a> {
                     first_seq: current.first_seq,
                     head_seq: event.seq,
                     first_recorded_at_us: current.first_recorded_at_us,
+                    repaired_on: current.repaired_on,
                 };
                 let view = record_view(
                     self.platform,
@@ -501,6 +548,55 @@ impl<'a> Scan<'a> {
             record: event.record.clone(),
             view: Some(view),
             payload: None,
+            repair: None,
+            notice: None,
+        }))
+    }
+
+    /// An approved repair, to whoever may see its record as it stands (by the record
+    /// endpoint's rule, as for the record's own events) — the recipients of the record.
+    fn show_repair(
+        &mut self,
+        event: &Event,
+        items: &[String],
+        repair: Repair,
+        repaired_on: NaiveDate,
+    ) -> Result<Option<FeedEvent>, ApiError> {
+        let Some((_, head_view)) = self.current(&event.record, items)? else {
+            return Ok(None);
+        };
+        let view = match head_view {
+            Some(view) => view,
+            None => {
+                let Some(stored) = self.store.record(&repair.record)? else {
+                    return Ok(None);
+                };
+                let subject_code = self.canonical(stored.record.subject.as_str())?;
+                match record_view(
+                    self.platform,
+                    self.principal,
+                    &subject_code,
+                    &stored,
+                    self.today,
+                ) {
+                    Some(view) => view,
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok(Some(FeedEvent {
+            event: event_view(event, view.beyond_public),
+            prev_hash: event.prev_hash.to_string(),
+            subject: event.subject.clone(),
+            record: event.record.clone(),
+            view: Some(view),
+            payload: None,
+            repair: Some(RepairNotice {
+                case: repair.id,
+                repaired_on,
+                publication_ends: repair.publication_ends,
+            }),
+            notice: None,
         }))
     }
 
@@ -536,6 +632,7 @@ impl<'a> Scan<'a> {
                     first_seq: stored.first_seq,
                     head_seq: stored.head_seq,
                     first_recorded_at_us: stored.first_recorded_at_us,
+                    repaired_on: stored.repaired_on,
                 };
                 (current, Some(view))
             });

@@ -79,7 +79,7 @@ pub struct Me {
 #[derive(Debug, Default, Deserialize)]
 pub struct MeParams {
     /// Access-log entries after this position.
-    after: Option<u64>,
+    pub(crate) after: Option<u64>,
 }
 
 /// Access-log entries per page.

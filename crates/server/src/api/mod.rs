@@ -1,12 +1,15 @@
 //! `/api/v1`: JSON for departments, banks, the public and the entities themselves.
 
+pub(crate) mod attachments;
 mod audit;
-mod cases;
+pub(crate) mod cases;
 mod checks;
 pub(crate) mod feed;
 mod feedback;
-mod me;
+pub(crate) mod inbox;
+pub(crate) mod me;
 pub(crate) mod records;
+pub(crate) mod repairs;
 pub(crate) mod subjects;
 mod submit;
 mod subscriptions;
@@ -33,8 +36,10 @@ pub fn router() -> Router<AppState> {
         .route("/files", post(submit::file))
         .route("/audit", get(audit::entries))
         .route("/stats/timeliness", get(audit::timeliness))
+        .route("/stats/handling", get(audit::handling))
         .route("/measures", get(checks::catalog))
         .route("/me", get(me::me))
+        .route("/inbox", get(inbox::notices))
         .route("/checks", post(checks::run))
         .route("/checks/{receipt}", get(checks::replay))
         .route("/listings", post(cases::propose))
@@ -50,6 +55,12 @@ pub fn router() -> Router<AppState> {
         .route("/objections/{id}/extension", post(cases::extend_objection))
         .route("/objections/{id}", get(cases::objection))
         .route("/objections/{id}/decision", post(cases::decide_objection))
+        .route("/records/{id}/repair", get(repairs::options))
+        .route("/repairs", post(repairs::apply).get(repairs::open))
+        .route("/repairs/{id}", get(repairs::repair))
+        .route("/repairs/{id}/decision", post(repairs::decide))
+        .route("/attachments", post(attachments::upload))
+        .route("/attachments/{id}", get(attachments::download))
         .route("/feed", get(feed::events))
         .route(
             "/subscriptions",

@@ -13,7 +13,7 @@ use gongxin_ingest::read::{Format, ReadOptions, open_reader};
 use gongxin_store::Store;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::records::unknown_item;
 use super::{audit_entry, now_us, record_audit};
@@ -147,7 +147,11 @@ pub async fn file(
         .map_err(ApiError::internal)?;
     let path = spool.path().join(&name);
     let limit = state.config.max_upload_mib * 1024 * 1024;
-    write_body(body, &path, limit).await?;
+    let mut spooled = tokio::fs::File::create(&path)
+        .await
+        .map_err(ApiError::internal)?;
+    write_body(body, &mut spooled, limit).await?;
+    drop(spooled);
     let report = import_as(&state, &caller, item_id, move |store, options| {
         let mut report = import_files(store, &[path.as_path()], options, &now_us, &mut Silent)
             .map_err(ApiError::internal)?;
@@ -172,7 +176,7 @@ pub async fn file(
 }
 
 /// The last path component of a client-given name, so that it cannot point elsewhere.
-fn sanitised_name(name: &str) -> Result<String, ApiError> {
+pub(super) fn sanitised_name(name: &str) -> Result<String, ApiError> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
     if base.is_empty() || base == "." || base == ".." {
         return Err(ApiError::with_message(
@@ -184,11 +188,20 @@ fn sanitised_name(name: &str) -> Result<String, ApiError> {
     Ok(base.to_owned())
 }
 
-async fn write_body(body: Body, path: &std::path::Path, limit: u64) -> Result<(), ApiError> {
+/// How much of a refused body is still read (and dropped), and for how long, so that a
+/// client that is still sending it reads the refusal rather than a reset connection. Past
+/// either, the connection is cut.
+const DRAIN_AT_MOST: u64 = 16 << 20;
+const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Copies a request body into `sink` as it arrives (a spool file, or memory for what is
+/// small), refusing it with `payload_too_large` once it passes `limit` bytes.
+pub(super) async fn write_body(
+    body: Body,
+    sink: &mut (impl AsyncWrite + Unpin),
+    limit: u64,
+) -> Result<(), ApiError> {
     use axum::body::HttpBody;
-    let mut file = tokio::fs::File::create(path)
-        .await
-        .map_err(ApiError::internal)?;
     let mut body = body;
     let mut written: u64 = 0;
     while let Some(frame) =
@@ -206,10 +219,21 @@ async fn write_body(body: Body, path: &std::path::Path, limit: u64) -> Result<()
         };
         written += data.len() as u64;
         if written > limit {
+            let mut dropped: u64 = 0;
+            let _ = tokio::time::timeout(DRAIN_FOR, async {
+                while dropped <= DRAIN_AT_MOST
+                    && let Some(Ok(frame)) =
+                        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx))
+                            .await
+                {
+                    dropped += frame.data_ref().map_or(0, |d| d.len() as u64);
+                }
+            })
+            .await;
             return Err(ApiError::new(ErrorCode::PayloadTooLarge));
         }
-        file.write_all(&data).await.map_err(ApiError::internal)?;
+        sink.write_all(&data).await.map_err(ApiError::internal)?;
     }
-    file.flush().await.map_err(ApiError::internal)?;
+    sink.flush().await.map_err(ApiError::internal)?;
     Ok(())
 }

@@ -1,16 +1,31 @@
-//! The public portal: server-rendered HTML pages in Chinese with an English switch
-//! (`?lang=en`), built from the same profile and record loaders as the API.
+//! The portal: server-rendered HTML pages in Chinese with an English switch (`?lang=en`),
+//! built from the same loaders and handlers as the API.
 //!
-//! The portal is always the public view: it never looks at an `Authorization` header, so a
-//! key cannot turn a web page into a non-public (and audited) read. Pages carry no script and
-//! no external asset; a strict Content-Security-Policy says so to the browser.
+//! The public pages (`/`, `/search`, `/entity/…`, `/record/…`) are always the public view:
+//! they never look at an `Authorization` header or the session cookie, so neither a key nor a
+//! sign-in can turn a web page into a non-public (and audited) read.
+//!
+//! The self-service pages (`/me`, `/me/objection`, `/me/repair`, `/me/case/…`, `/inbox`) are
+//! for a key signed in at `/login` ([`session`]): a subject sees everything held about it,
+//! objects and applies for credit repair; a unit sees its inbox. They act as that key through
+//! the API's own handlers, and only they read the session cookie. Form posts from other sites
+//! are refused.
+//!
+//! Pages carry no script and no external asset; a strict Content-Security-Policy says so to
+//! the browser. Forms are plain HTML forms.
 
+mod own;
+mod own_render;
 mod page;
 mod render;
+mod session;
+mod upload;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, FromRequestParts, Path, Query, State};
 use axum::http::Uri;
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -37,6 +52,26 @@ pub fn router() -> Router<AppState> {
         .route("/search", get(search))
         .route("/entity/{code}", get(entity))
         .route("/record/{id}", get(record))
+        .route("/login", get(own::login_form).post(own::login))
+        .route("/logout", get(own::logout_form).post(own::logout))
+        .route("/me", get(own::me_page))
+        // The forms carry files: their size is checked file by file as they are read
+        // (`upload::read_form`), against the attachment limit in force.
+        .route(
+            "/me/objection",
+            get(own::objection_form)
+                .post(own::objection_submit)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/me/repair",
+            get(own::repair_form)
+                .post(own::repair_submit)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route("/me/case/{id}", get(own::case_page))
+        .route("/inbox", get(own::inbox_page))
+        .layer(Extension(Arc::new(session::Sessions::default())))
 }
 
 /// The query string as pairs, read leniently: a page never fails on its query string.

@@ -1,7 +1,9 @@
 //! What every portal page shares: the language and links that keep it, the layout with its
 //! landmarks, the style sheet, and the response headers.
 
-use axum::http::header::{CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -54,6 +56,21 @@ pub struct Page {
     pub lang: Lang,
     /// The same path and query with the language switched (not yet HTML-escaped).
     switch: String,
+    /// Who is signed in, on a self-service page; `None` on every public page, which never
+    /// looks at the session.
+    account: Option<Account>,
+    /// Whether the page must not be stored by the browser or anything in between (signed-in
+    /// pages and the sign-in form).
+    private: bool,
+}
+
+/// The key signed in to the self-service pages, as the header names it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// What the header shows: the subject's code or the unit, and the key's id.
+    pub label: String,
+    /// A subject's key (which has `/me`), rather than a unit's.
+    pub subject: bool,
 }
 
 impl Page {
@@ -72,7 +89,26 @@ impl Page {
             switch.push('?');
             switch.push_str(&pairs.join("&"));
         }
-        Page { lang, switch }
+        Page {
+            lang,
+            switch,
+            account: None,
+            private: false,
+        }
+    }
+
+    /// A self-service page of `account`: its header says who is signed in and offers to sign
+    /// out, and it is never cached.
+    pub fn signed_in(mut self, account: Account) -> Self {
+        self.account = Some(account);
+        self.private = true;
+        self
+    }
+
+    /// A page that must not be cached, though nobody is signed in (the sign-in form).
+    pub fn private(mut self) -> Self {
+        self.private = true;
+        self
     }
 
     /// Chinese or English text, by the page's language.
@@ -126,6 +162,7 @@ impl Page {
              <nav aria-label=\"{nav}\"><ul>\
              <li><a href=\"{home}\">{home_label}</a></li>\
              <li><a href=\"{search}\">{search_label}</a></li>\
+             {account}\
              <li><a href=\"{switch}\" lang=\"{switch_lang}\" hreflang=\"{switch_lang}\">{switch_label}</a></li>\
              </ul></nav></div></header>\n\
              <main id=\"main\" class=\"wrap\" tabindex=\"-1\">{main}</main>\n\
@@ -143,6 +180,7 @@ impl Page {
             home_label = self.t("首页", "Home"),
             search = self.href("/search", &[]),
             search_label = self.t("信用查询", "Search"),
+            account = self.account_nav(),
             switch = escape(&self.switch),
             footer = self.t(
                 "本站公示的信息由各数据来源单位报送，依照信用信息目录在规定期限内向社会公开。\
@@ -164,7 +202,43 @@ impl Page {
         );
         headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+        if self.private {
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        }
         response
+    }
+
+    /// The header's entries for the self-service pages: the sign-in link on public pages (the
+    /// same for everyone), or who is signed in, their pages and a sign-out button.
+    fn account_nav(&self) -> String {
+        let Some(account) = &self.account else {
+            return format!(
+                "<li><a href=\"{}\">{}</a></li>",
+                self.href("/login", &[]),
+                self.t("主体登录", "Sign in"),
+            );
+        };
+        let mut html = String::new();
+        if account.subject {
+            html.push_str(&format!(
+                "<li><a href=\"{}\">{}</a></li>",
+                self.href("/me", &[]),
+                self.t("本主体信息", "My records"),
+            ));
+        }
+        html.push_str(&format!(
+            "<li><a href=\"{}\">{}</a></li>\
+             <li><span class=\"who\">{signed_in}<code>{label}</code></span> \
+             <form class=\"inline\" method=\"post\" action=\"{logout}\">\
+             <button type=\"submit\" class=\"link\">{sign_out}</button></form></li>",
+            self.href("/inbox", &[]),
+            self.t("消息", "Inbox"),
+            signed_in = self.t("已登录：", "Signed in: "),
+            label = escape(&account.label),
+            logout = self.href("/logout", &[]),
+            sign_out = self.t("退出登录", "Sign out"),
+        ));
+        html
     }
 }
 
@@ -234,6 +308,29 @@ thead th{background:#e8ecf2;font-weight:600}\
 tbody th{font-weight:400}\
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95em}\
 nav.pages ul{list-style:none;display:flex;flex-wrap:wrap;gap:1rem;padding:0;margin:1.25rem 0}\
+form.inline{display:inline;margin:0}\
+button.link{background:none;border:0;padding:0;font:inherit;font-weight:400;color:#fff;text-decoration:underline;text-underline-offset:.2em;cursor:pointer}\
+header .who{font-size:.9rem}\
+header .who code{color:#fff}\
+form.form label,form.form .label{display:block;font-weight:600;margin:.9rem 0 .3rem}\
+form.form .hint{margin:.2rem 0 0;font-size:.93rem}\
+textarea,input[type=password],input[type=file]{width:100%;font:inherit;padding:.6rem .7rem;border:2px solid #5b6270;border-radius:4px;background:#fff;color:var(--ink)}\
+textarea{min-height:8rem;resize:vertical}\
+textarea:focus-visible,input[type=password]:focus-visible,input[type=file]:focus-visible,input[type=checkbox]:focus-visible{outline:3px solid #e8a500;outline-offset:2px}\
+.check{display:flex;gap:.6rem;align-items:flex-start;margin:.6rem 0}\
+.check input{width:1.35rem;height:1.35rem;margin:.2rem 0 0;flex:none}\
+form.form fieldset{border:0;border-top:1px solid var(--line);padding:.6rem 0 0;margin:1.4rem 0 0;min-width:0}\
+form.form legend{font-weight:600;padding:0 .4rem 0 0;margin:0}\
+form.form .check label{display:block;font-weight:400;margin:0}\
+form.form button[type=submit]{margin-top:1.2rem}\
+.errors{background:#fff;border-left:6px solid var(--red);padding:.6rem 1rem;margin:0 0 1rem}\
+.errors h2{margin:.2rem 0 .4rem;font-size:1.1rem;color:var(--red)}\
+.ok{background:#fff;border-left:6px solid #1d6b35;padding:.8rem 1rem;margin:0 0 1rem}\
+.tag{display:inline-block;border:1px solid currentColor;border-radius:3px;padding:0 .35rem;font-size:.88rem;line-height:1.5;white-space:nowrap}\
+.tag.warn{color:var(--red);font-weight:600}\
+.tag.good{color:#1d6b35}\
+.actions{display:flex;flex-wrap:wrap;gap:.4rem 1rem}\
+blockquote{margin:.5rem 0;padding:.5rem 1rem;background:#f7f7f2;border-left:4px solid var(--line)}\
 footer.site{border-top:1px solid var(--line);color:var(--muted);font-size:.92rem;padding:1rem 0 2rem}\
 @media (max-width:40rem){\
 h1{font-size:1.35rem}\

@@ -34,7 +34,7 @@ pub struct SearchForm {
     pub subject_type: Option<String>,
 }
 
-fn subject_type_name(page: &Page, code: &str) -> Option<String> {
+pub(super) fn subject_type_name(page: &Page, code: &str) -> Option<String> {
     SUBJECT_TYPES
         .iter()
         .find(|(c, _, _)| *c == code)
@@ -345,7 +345,7 @@ pub fn results(
     page.render(StatusCode::OK, &title, &main)
 }
 
-fn crumbs(page: &Page, trail: &[(String, Option<String>)]) -> String {
+pub(super) fn crumbs(page: &Page, trail: &[(String, Option<String>)]) -> String {
     let mut html = format!(
         "<nav class=\"crumbs\" aria-label=\"{}\"><ol><li><a href=\"{}\">{}</a></li>",
         page.t("当前位置", "Breadcrumb"),
@@ -367,14 +367,14 @@ fn crumbs(page: &Page, trail: &[(String, Option<String>)]) -> String {
 }
 
 /// "Shown until" of a window: the day, or while in force.
-fn until_text(page: &Page, until: Option<NaiveDate>) -> String {
+pub(super) fn until_text(page: &Page, until: Option<NaiveDate>) -> String {
     match until {
         Some(day) => day.to_string(),
         None => page.t("长期（在效期间）", "while in force").to_owned(),
     }
 }
 
-fn list_or_dash(items: &[String], separator: &str) -> String {
+pub(super) fn list_or_dash(items: &[String], separator: &str) -> String {
     if items.is_empty() {
         "—".to_owned()
     } else {
@@ -504,24 +504,34 @@ fn records_table(page: &Page, labelled_by: &str, records: &[RecordView]) -> Stri
     html
 }
 
-fn status_text(page: &Page, status: RecordStatus) -> &str {
+pub(super) fn status_text(page: &Page, status: RecordStatus) -> &str {
     match status {
         RecordStatus::Normal => page.t("正常", "in force"),
         RecordStatus::Revoked => page.t("已撤销", "revoked"),
     }
 }
 
-fn event_kind<'a>(page: &'a Page, kind: &'a str) -> &'a str {
+pub(super) fn event_kind<'a>(page: &'a Page, kind: &'a str) -> &'a str {
     match kind {
         "record_submitted" => page.t("报送", "submitted"),
         "record_corrected" => page.t("更正", "corrected"),
         "record_revoked" => page.t("撤销", "revoked"),
+        "listing_proposed" => page.t("拟列入告知", "listing proposed"),
+        "listing_objected" => page.t("陈述申辩", "objection to the listing"),
+        "listing_decided" => page.t("列入决定", "listing decided"),
+        "listing_removed" => page.t("移出名单", "removed from the list"),
+        "objection_filed" => page.t("提出异议", "objection filed"),
+        "objection_forwarded" => page.t("转交数据来源单位", "forwarded to the source unit"),
+        "objection_extended" => page.t("延长办理期限", "deadline extended"),
+        "objection_decided" => page.t("异议处理决定", "objection decided"),
+        "repair_filed" => page.t("提出修复申请", "repair applied for"),
+        "repair_decided" => page.t("修复决定", "repair decided"),
         other => other,
     }
 }
 
 /// An RFC 3339 time as Beijing time, to the minute.
-fn beijing_time(text: &str) -> String {
+pub(super) fn beijing_time(text: &str) -> String {
     let offset = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
     DateTime::parse_from_rfc3339(text)
         .map(|t| {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each test file uses the part it needs.
 
+pub mod browser;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use gongxin_core::catalog::Catalog;
 use gongxin_core::discipline::Discipline;
 use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::publication::PublicationRules;
+use gongxin_core::repair::RepairRules;
 use gongxin_ingest::generate::{GenerateOptions, generate};
 use gongxin_ingest::import::{ImportOptions, Silent, import_files};
 use gongxin_search::SearchIndex;
@@ -153,9 +156,13 @@ impl TestServer {
             SqliteStore::open_in_dir(&factory_dir).map(|s| Box::new(s) as BoxedStore)
         });
         let clock = options.today.map_or(Clock::System, Clock::fixed);
+        let discipline = Discipline::embedded(&catalog).expect("the embedded measures list");
+        let repair =
+            RepairRules::embedded(&catalog, &discipline).expect("the embedded repair rules");
         let platform = Platform {
             data_dir: data_dir.clone(),
-            discipline: Discipline::embedded(&catalog).expect("the embedded measures list"),
+            discipline,
+            repair,
             catalog,
             rules: PublicationRules::default_rules().clone(),
             calendar: WorkCalendar::embedded(),
@@ -273,6 +280,20 @@ impl TestServer {
         }
         json_answer(path, request.send_json(body))
     }
+
+    /// `POST path` with a raw body and an optional key: the status and the JSON body.
+    pub fn post_bytes(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        bytes: &[u8],
+    ) -> (u16, serde_json::Value) {
+        let mut request = agent().post(self.url(path));
+        if let Some(key) = key {
+            request = request.header("Authorization", &format!("Bearer {key}"));
+        }
+        json_answer(path, request.send(bytes))
+    }
 }
 
 fn json_answer(
@@ -336,6 +357,20 @@ pub fn encode(text: &str) -> String {
 
 pub fn date(iso: &str) -> chrono::NaiveDate {
     chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d").expect("an ISO date")
+}
+
+/// A valid USCC for enterprise `n` of Xiamen, apart from the generated ones.
+pub fn company_code(n: u32) -> String {
+    let body = format!("MA{n:06}");
+    let org = format!(
+        "{body}{}",
+        gongxin_codes::org_code_check_char(&body).expect("eight symbols")
+    );
+    let first17 = format!("91350200{org}");
+    format!(
+        "{first17}{}",
+        gongxin_codes::uscc_check_char(&first17).expect("USCC symbols")
+    )
 }
 
 /// A valid USCC for government unit `n` of Xiamen.

@@ -1,6 +1,5 @@
 //! Due-process cases (listings, objections) and the check log.
 
-use chrono::NaiveDate;
 use gongxin_core::event::EventDraft;
 use gongxin_core::record::{Change, PreparedRecord, RecordId};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
@@ -95,6 +94,22 @@ pub(super) fn append_case(
         ])
     })
     .map_err(db("writing a case"))?;
+    if let Some(on) = step.repaired_on {
+        tx.prepare_cached(
+            "INSERT INTO repairs (record, subject, case_id, repaired_on, seq) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .and_then(|mut insert| {
+            insert.execute(params![
+                &step.record.0[..],
+                step.subject,
+                step.id,
+                on.to_string(),
+                seq
+            ])
+        })
+        .map_err(db("marking a record repaired"))?;
+    }
 
     let chain = ChainHead {
         seq,
@@ -124,10 +139,7 @@ fn stored_case(row: &Row<'_>) -> Result<StoredCase, StoreError> {
     let record: Vec<u8> = column(row, 3, format_args!("case {id}: record"))?;
     let due: Option<String> = column(row, 5, format_args!("case {id}: due"))?;
     let due = due
-        .map(|d| {
-            NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                .map_err(|_| corrupt(format!("case {id}: due `{d}` is not a date")))
-        })
+        .map(|d| read::date(&d, format_args!("case {id}: due")))
         .transpose()?;
     let first_seq = column(row, 6, format_args!("case {id}: first_seq"))?;
     let head_seq = column(row, 7, format_args!("case {id}: head_seq"))?;
@@ -184,6 +196,10 @@ pub(super) fn cases_of(
 
 pub(super) fn open_cases(conn: &Connection, kind: CaseKind) -> Result<Vec<StoredCase>, StoreError> {
     cases_where(conn, "c.kind = ?1 AND c.open = 1", [kind.as_str()])
+}
+
+pub(super) fn all_cases(conn: &Connection, kind: CaseKind) -> Result<Vec<StoredCase>, StoreError> {
+    cases_where(conn, "c.kind = ?1", [kind.as_str()])
 }
 
 pub(super) fn cases_of_record(

@@ -40,6 +40,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "push",
         sql: include_str!("../../migrations/sqlite/0004_push.sql"),
     },
+    Migration {
+        version: 5,
+        name: "attachments",
+        sql: include_str!("../../migrations/sqlite/0005_attachments.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "repair",
+        sql: include_str!("../../migrations/sqlite/0006_repair.sql"),
+    },
 ];
 
 /// The version a fully migrated database has.

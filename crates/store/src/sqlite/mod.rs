@@ -5,6 +5,7 @@
 
 mod access;
 mod apply;
+mod attachments;
 mod cases;
 mod migrate;
 mod push;
@@ -18,10 +19,10 @@ use gongxin_core::record::{Change, PreparedRecord, RecordId};
 use rusqlite::Connection;
 
 use crate::{
-    Actor, ApiKey, ArrivalCount, Attempt, AuditEntry, AuditQuery, CaseKind, CaseStep, CheckEntry,
-    CheckTally, Counts, Delivery, DeliveryQuery, DispatchPosition, Feedback, MeasureTally,
-    NewDelivery, Store, StoreError, StoredCase, StoredRecord, Subject, Subscription, TypicalCase,
-    Verification,
+    Actor, ApiKey, ArrivalCount, Attachment, AttachmentReference, Attempt, AuditEntry, AuditQuery,
+    CaseKind, CaseStep, CheckEntry, CheckTally, Counts, Delivery, DeliveryQuery, DispatchPosition,
+    Feedback, MeasureTally, NewAttachment, NewDelivery, Store, StoreError, StoredCase,
+    StoredRecord, Subject, Subscription, TypicalCase, Verification,
 };
 
 /// The file [`SqliteStore::open_in_dir`] keeps the database in.
@@ -214,6 +215,10 @@ impl Store for SqliteStore {
         cases::open_cases(&self.conn, kind)
     }
 
+    fn all_cases(&self, kind: CaseKind) -> Result<Vec<StoredCase>, StoreError> {
+        cases::all_cases(&self.conn, kind)
+    }
+
     fn log_head(&self) -> Result<u64, StoreError> {
         read::seq(read::chain_head(&self.conn)?.seq, "the chain head")
     }
@@ -392,5 +397,31 @@ impl Store for SqliteStore {
 
     fn publish_typical_case(&mut self, id: &str, at_us: i64) -> Result<bool, StoreError> {
         push::publish_typical_case(&self.conn, id, at_us)
+    }
+
+    fn add_attachment(&mut self, new: &NewAttachment<'_>) -> Result<Attachment, StoreError> {
+        attachments::add_attachment(&self.conn, new)
+    }
+
+    fn attachment(&self, id: &str) -> Result<Option<Attachment>, StoreError> {
+        attachments::attachment(&self.conn, id)
+    }
+
+    fn attachment_content(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        attachments::attachment_content(&self.conn, id)
+    }
+
+    fn reference_attachments(
+        &mut self,
+        case: &str,
+        subject: &str,
+        ids: &[String],
+        at_us: i64,
+    ) -> Result<(), StoreError> {
+        attachments::reference_attachments(&mut self.conn, case, subject, ids, at_us)
+    }
+
+    fn attachment_references(&self, id: &str) -> Result<Vec<AttachmentReference>, StoreError> {
+        attachments::attachment_references(&self.conn, id)
     }
 }

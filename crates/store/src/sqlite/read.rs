@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::fmt::Display;
 
+use chrono::NaiveDate;
 use gongxin_core::event::{Event, EventKind, Hash};
 use gongxin_core::record::{Record, RecordId, RecordStatus};
 use rusqlite::types::FromSql;
@@ -19,10 +20,11 @@ pub(super) const EVENT_COLUMNS: &str =
     "seq, kind, subject, record, recorded_at_us, actor, payload, prev_hash, hash";
 
 /// The columns [`stored_record`] decodes, in its order; `e` is the head event, left-joined so
-/// that a missing head is reported instead of silently dropping the record.
+/// that a missing head is reported instead of silently dropping the record; `p` its repair.
 const RECORD_SELECT: &str = "SELECT r.id, r.status, r.first_seq, r.head_seq, \
-     r.first_recorded_at_us, e.payload \
-     FROM records r LEFT JOIN events e ON e.seq = r.head_seq";
+     r.first_recorded_at_us, e.payload, p.repaired_on \
+     FROM records r LEFT JOIN events e ON e.seq = r.head_seq \
+     LEFT JOIN repairs p ON p.record = r.id";
 
 /// `?1` resolved to the subject it belongs to: the USCC an old code maps to, or itself.
 const RESOLVED: &str = "coalesce((SELECT subject FROM subject_codes WHERE old_code = ?1), ?1)";
@@ -143,6 +145,10 @@ fn stored_record(row: &Row<'_>) -> Result<StoredRecord, StoreError> {
         .ok_or_else(|| corrupt(format!("record {id}: its head event {head_seq} is missing")))?;
     let record =
         Record::from_payload(&payload).map_err(|e| corrupt(format!("record {id}: {e}")))?;
+    let repaired_on: Option<String> = column(row, 6, format_args!("record {id}: repaired_on"))?;
+    let repaired_on = repaired_on
+        .map(|d| date(&d, format_args!("record {id}: repaired_on")))
+        .transpose()?;
     Ok(StoredRecord {
         id,
         record,
@@ -150,7 +156,14 @@ fn stored_record(row: &Row<'_>) -> Result<StoredRecord, StoreError> {
         first_seq,
         head_seq,
         first_recorded_at_us: column(row, 4, format_args!("record {id}: first_recorded_at_us"))?,
+        repaired_on,
     })
+}
+
+/// An ISO date column.
+pub(super) fn date(text: &str, what: impl Display) -> Result<NaiveDate, StoreError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| corrupt(format!("{what}: `{text}` is not a date")))
 }
 
 /// The last event, or the empty chain.
@@ -365,8 +378,9 @@ pub(super) fn records_of_many(
              k(code, subject) AS (SELECT code, code FROM s \
                  UNION ALL SELECT c.old_code, s.code FROM subject_codes c JOIN s ON c.subject = s.code) \
              SELECT r.id, r.status, r.first_seq, r.head_seq, r.first_recorded_at_us, e.payload, \
-                 k.subject \
+                 p.repaired_on, k.subject \
              FROM k JOIN records r ON r.subject = k.code LEFT JOIN events e ON e.seq = r.head_seq \
+             LEFT JOIN repairs p ON p.record = r.id \
              ORDER BY k.subject, r.decision_date DESC, r.first_seq DESC",
         )
         .map_err(db("reading many subjects' records"))?;
@@ -375,7 +389,7 @@ pub(super) fn records_of_many(
         .map_err(db("reading many subjects' records"))?;
     let mut found: HashMap<String, Vec<StoredRecord>> = HashMap::new();
     while let Some(row) = rows.next().map_err(db("reading many subjects' records"))? {
-        let subject: String = column(row, 6, "subject")?;
+        let subject: String = column(row, 7, "subject")?;
         found.entry(subject).or_default().push(stored_record(row)?);
     }
     Ok(found)

@@ -14,8 +14,9 @@
 
 use std::collections::HashMap;
 
-use gongxin_core::event::{ChainVerifier, Event, case_of_payload};
+use gongxin_core::event::{ChainVerifier, Event, EventKind, case_of_payload, case_state};
 use gongxin_core::record::{Record, RecordId};
+use gongxin_core::repair::{Repair, RepairOutcome};
 use rusqlite::{CachedStatement, Connection, OptionalExtension};
 
 use super::db;
@@ -101,6 +102,8 @@ pub(super) fn verify(
 struct CasesSeen {
     /// Case id → (subject, record, first seq, last seq).
     cases: HashMap<String, (String, String, u64, u64)>,
+    /// Record (hex) → (subject, case, day, seq) of its approved repair.
+    repairs: HashMap<String, (String, String, String, u64)>,
 }
 
 impl CasesSeen {
@@ -108,6 +111,28 @@ impl CasesSeen {
     fn follow(&mut self, event: &Event, prev: Option<i64>) -> Result<(), String> {
         let case = case_of_payload(&event.payload)
             .ok_or_else(|| format!("event {} names no case", event.seq))?;
+        if event.kind == EventKind::RepairDecided
+            && let Some(repair) = case_state::<Repair>(&event.payload)
+            && repair.outcome == Some(RepairOutcome::Approved)
+            && let Some(on) = repair.decided_on
+        {
+            let approval = (
+                event.subject.clone(),
+                case.clone(),
+                on.to_string(),
+                event.seq,
+            );
+            if self
+                .repairs
+                .insert(event.record.clone(), approval)
+                .is_some()
+            {
+                return Err(format!(
+                    "event {} approves a second repair of its record",
+                    event.seq
+                ));
+            }
+        }
         let prev = prev.and_then(|p| u64::try_from(p).ok());
         match self.cases.get_mut(&case) {
             None if prev.is_none() => {
@@ -169,6 +194,47 @@ impl CasesSeen {
             return Ok(Err((
                 String::new(),
                 "the log holds cases that have no cases row".to_owned(),
+            )));
+        }
+        self.compare_repairs(conn)
+    }
+
+    /// Every `repairs` row is an approved repair of the log, and the other way round.
+    fn compare_repairs(
+        &self,
+        conn: &Connection,
+    ) -> Result<Result<(), (String, String)>, StoreError> {
+        let rows = read::query_all(
+            conn,
+            "SELECT record, subject, case_id, repaired_on, seq FROM repairs",
+            [],
+            "reading repairs",
+            |row| {
+                let record: Vec<u8> = column(row, 0, "repairs.record")?;
+                let seq: i64 = column(row, 4, "repairs.seq")?;
+                Ok((
+                    hex::encode(record),
+                    (
+                        column::<String>(row, 1, "repairs.subject")?,
+                        column::<String>(row, 2, "repairs.case_id")?,
+                        column::<String>(row, 3, "repairs.repaired_on")?,
+                        u64::try_from(seq).unwrap_or_default(),
+                    ),
+                ))
+            },
+        )?;
+        for (record, row) in &rows {
+            if self.repairs.get(record) != Some(row) {
+                return Ok(Err((
+                    record.clone(),
+                    format!("repair of record {record} differs from its approval in the log"),
+                )));
+            }
+        }
+        if rows.len() != self.repairs.len() {
+            return Ok(Err((
+                String::new(),
+                "the log approves repairs that have no repairs row".to_owned(),
             )));
         }
         Ok(Ok(()))

@@ -5,7 +5,9 @@
 //! behind a feature: all engines are in this crate, so nothing outside needs it, and the
 //! library ships no test code.
 
+mod attachments;
 pub mod fixtures;
+mod repairs;
 
 use std::slice;
 
@@ -18,9 +20,11 @@ use gongxin_store::{
     MeasureTally, NewDelivery, Store, StoreError, Subscription, TypicalCase, Verification,
 };
 
+pub use attachments::attachments_are_stored_once_by_content;
 use fixtures::{
     company, corrected, date, old_org_code, penalty, penalty_for, reg_no, revoked, uscc,
 };
+pub use repairs::repairs_mark_their_record;
 
 /// How a test gets stores of one engine.
 pub trait Harness {
@@ -33,7 +37,7 @@ pub trait Harness {
 
 const AT: i64 = 1_709_251_200_000_000; // 2024-03-01T00:00:00Z
 
-fn actor(offset_s: i64) -> Actor<'static> {
+pub(crate) fn actor(offset_s: i64) -> Actor<'static> {
     Actor {
         name: "350200-scjg",
         at_us: AT + offset_s * 1_000_000,
@@ -44,7 +48,7 @@ fn verify<S: Store>(store: &S) -> Verification {
     store.verify(&mut |_| {}).expect("verification runs")
 }
 
-fn assert_intact<S: Store>(store: &S, events: u64) {
+pub(crate) fn assert_intact<S: Store>(store: &S, events: u64) {
     match verify(store) {
         Verification::Intact { events: n, .. } => assert_eq!(n, events),
         other => panic!("expected an intact store with {events} events, got {other:?}"),
@@ -656,6 +660,7 @@ fn case_step<'a>(
         due: open.then(|| date("2024-03-08")),
         payload: case_payload(id, &state, &state),
         expected_head,
+        repaired_on: None,
     }
 }
 
