@@ -524,6 +524,135 @@ fn the_unit_that_must_act_on_a_case_hears_of_each_step_by_webhook() {
 }
 
 #[test]
+fn a_repair_and_a_revocation_reach_the_units_that_received_the_record() {
+    let s = setup("2025-06-03");
+    let server = &s.server;
+    let regulator_unit = unit_code(9);
+    let regulator = server.key_for(Principal::Department {
+        unit: regulator_unit.clone(),
+        items: vec!["admin_penalty".to_owned()],
+    });
+    let company = common::company_code(31);
+    let company_key = server.key_for(Principal::Subject {
+        code: company.clone(),
+    });
+    // A procurement office hears of the penalties that bar suppliers.
+    let buyer = department(server, 3);
+    let hook = Receiver::start(200);
+    subscribe(server, &buyer, &hook.url, &["government_procurement"]);
+
+    let penalty = |document_no: &str, offence: &str| {
+        let (status, report) = server.post_json(
+            "/api/v1/records",
+            Some(&regulator),
+            &json!({"item": "admin_penalty", "records": [{
+                "CF_XDR_MC": "厦门市推送示例有限公司", "CF_XDR_LB": "法人及非法人组织",
+                "CF_XDR_SHXYM": company, "CF_FRDB": "王五", "CF_WSH": document_no,
+                "CF_WFXW": offence, "CF_SY": "经查", "CF_YJ": "《中华人民共和国产品质量法》第五十条",
+                "CF_CFLB": "责令停产停业", "CF_NR": "责令停产停业整顿", "CF_JDRQ": "2025-06-03",
+                "CF_CFJG": "厦门市市场监督管理局", "CF_CFJGDM": regulator_unit,
+                "CF_SJLY": "厦门市市场监督管理局", "CF_SJLYDM": regulator_unit
+            }]}),
+        );
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["accepted"], 1, "{report}");
+        server
+            .store()
+            .records_of(&company)
+            .unwrap()
+            .into_iter()
+            .find(|r| r.record.key.document_no == document_no)
+            .unwrap()
+            .id
+            .to_string()
+    };
+    let repaired = penalty("厦市监罚〔2025〕201号", "生产销售不合格产品");
+    let objected = penalty("厦市监罚〔2025〕202号", "无照经营");
+    assert!(wait_for(Duration::from_secs(10), || {
+        hook.of_kind("record_submitted").len() == 2
+    }));
+
+    // One is revoked on the subject's objection: the revocation is pushed.
+    s.on("2025-06-10");
+    let (status, objection) = server.post_json(
+        "/api/v1/objections",
+        Some(&company_key),
+        &json!({"record": objected, "grounds": "处罚决定已被行政复议撤销"}),
+    );
+    assert_eq!(status, 200, "{objection}");
+    let (status, decided) = server.post_json(
+        &format!(
+            "/api/v1/objections/{}/decision",
+            objection["id"].as_str().unwrap()
+        ),
+        Some(&regulator),
+        &json!({"outcome": "revoke", "reason": "复议决定撤销原处罚"}),
+    );
+    assert_eq!(status, 200, "{decided}");
+    assert!(
+        wait_for(Duration::from_secs(10), || !hook
+            .of_kind("record_revoked")
+            .is_empty()),
+        "the revocation reaches the buyer"
+    );
+    let revoked: Value = serde_json::from_slice(&hook.of_kind("record_revoked")[0].body).unwrap();
+    assert_eq!(revoked["record"], objected.as_str());
+    assert_eq!(revoked["view"]["status"], "revoked");
+
+    // The other is repaired after its minimum period: the approval is pushed.
+    s.on("2025-09-30");
+    let attachment = |bytes: &[u8]| {
+        let (status, answer) = server.post_bytes(
+            "/api/v1/attachments?filename=proof.pdf",
+            Some(&company_key),
+            bytes,
+        );
+        assert_eq!(status, 200, "{answer}");
+        answer["id"].as_str().unwrap().to_owned()
+    };
+    let receipt = attachment(b"%PDF-1.4\n% receipt\n%%EOF\n");
+    let report = attachment(b"%PDF-1.4\n% report\n%%EOF\n");
+    let (status, case) = server.post_json(
+        "/api/v1/repairs",
+        Some(&company_key),
+        &json!({
+            "record": repaired,
+            "statement": "已停业整顿并通过复查",
+            "given": [
+                {"condition": "obligations_fulfilled", "attachments": [receipt]},
+                {"condition": "effects_removed", "attachments": [report]},
+                {"condition": "commitment", "signed": true},
+            ],
+        }),
+    );
+    assert_eq!(status, 200, "{case}");
+    s.on("2025-10-09");
+    let (status, approved) = server.post_json(
+        &format!("/api/v1/repairs/{}/decision", case["id"].as_str().unwrap()),
+        Some(&regulator),
+        &json!({"outcome": "approved", "reason": "符合修复条件"}),
+    );
+    assert_eq!(status, 200, "{approved}");
+    assert!(
+        wait_for(Duration::from_secs(10), || !hook
+            .of_kind("repair_decided")
+            .is_empty()),
+        "the repair reaches the buyer"
+    );
+    let told = &hook.of_kind("repair_decided")[0];
+    let body: Value = serde_json::from_slice(&told.body).unwrap();
+    assert_eq!(body["record"], repaired.as_str());
+    assert_eq!(body["repair"]["repaired_on"], "2025-10-09");
+    assert_eq!(body["repair"]["publication_ends"], "2025-10-08");
+    assert_eq!(body["view"]["repaired_on"], "2025-10-09");
+    // Within the three working days the decision promised (10-10, 10-11, 10-13).
+    assert_eq!(approved["state"]["push_by"], "2025-10-13");
+    // The filing itself is not the buyer's business.
+    assert!(hook.of_kind("repair_filed").is_empty());
+    server.assert_intact();
+}
+
+#[test]
 fn who_may_subscribe_and_what_is_refused() {
     let s = setup("2025-03-03");
     let server = &s.server;
