@@ -1,47 +1,19 @@
 //! Credit repair: who may apply, from when, with what; and what approval and refusal say.
 
+mod common;
+
 use chrono::NaiveDate;
-use gongxin_codes::{Uscc, uscc_check_char};
+use common::{date, record, uscc};
 use gongxin_core::access::{penalty_decision, record_window};
 use gongxin_core::calendar::WorkCalendar;
 use gongxin_core::catalog::Catalog;
 use gongxin_core::discipline::{Discipline, EntryTerm};
 use gongxin_core::publication::PublicationRules;
-use gongxin_core::record::{NaturalKey, Record, RecordStatus, SubjectId};
+use gongxin_core::record::{Record, RecordStatus};
 use gongxin_core::repair::{
     Application, Eligibility, Given, Repair, RepairDeadlines, RepairFacts, RepairOutcome,
     RepairRules, eligibility, entry_removed_by_repair,
 };
-
-fn date(iso: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(iso, "%Y-%m-%d").unwrap()
-}
-
-fn uscc() -> Uscc {
-    let first17 = "91350200123456789";
-    let check = uscc_check_char(first17).unwrap();
-    Uscc::parse(&format!("{first17}{check}")).unwrap()
-}
-
-fn record(item: &str, document_no: &str, decided: &str, fields: &[(&str, &str)]) -> Record {
-    Record {
-        key: NaturalKey {
-            source_unit: "11350200MB0000000X".to_owned(),
-            item: item.to_owned(),
-            document_no: document_no.to_owned(),
-        },
-        subject: SubjectId::Uscc(uscc()),
-        subject_name: "厦门市示例贸易有限公司".to_owned(),
-        decision_date: date(decided),
-        status: RecordStatus::Normal,
-        catalog_version: "test".to_owned(),
-        fields: fields
-            .iter()
-            .map(|(c, v)| ((*c).to_owned(), (*v).to_owned()))
-            .collect(),
-        old_codes: Vec::new(),
-    }
-}
 
 struct Setup {
     catalog: Catalog,

@@ -85,6 +85,29 @@ pub struct FeedEvent {
     pub notice: Option<Notice>,
 }
 
+impl FeedEvent {
+    /// `event` with nothing shown beyond its place in the chain; the caller adds the view.
+    fn of(event: &Event, show_actor: bool) -> FeedEvent {
+        FeedEvent {
+            event: event_view(event, show_actor),
+            prev_hash: event.prev_hash.to_string(),
+            subject: event.subject.clone(),
+            record: event.record.clone(),
+            view: None,
+            payload: None,
+            repair: None,
+            notice: None,
+        }
+    }
+
+    fn with_view(self, view: RecordView) -> FeedEvent {
+        FeedEvent {
+            view: Some(view),
+            ..self
+        }
+    }
+}
+
 /// An approved credit repair as recipients of the record hear of it: its publication ends
 /// and the discipline it triggered stops (`view` shows the record as it now stands).
 #[derive(Debug, Clone, Serialize)]
@@ -467,14 +490,8 @@ impl<'a> Scan<'a> {
                 return Ok(None);
             };
             return Ok(Some(FeedEvent {
-                event: event_view(event, true),
-                prev_hash: event.prev_hash.to_string(),
-                subject: event.subject.clone(),
-                record: event.record.clone(),
-                view: None,
-                payload: None,
-                repair: None,
                 notice: Some(notice),
+                ..FeedEvent::of(event, true)
             }));
         }
         // Other case events have no view the access policy can decide on: they go to the
@@ -484,14 +501,8 @@ impl<'a> Scan<'a> {
             return Ok(None);
         }
         Ok(Some(FeedEvent {
-            event: event_view(event, true),
-            prev_hash: event.prev_hash.to_string(),
-            subject: event.subject.clone(),
-            record: event.record.clone(),
-            view: None,
             payload: Some(event.payload.clone()),
-            repair: None,
-            notice: None,
+            ..FeedEvent::of(event, true)
         }))
     }
 
@@ -518,7 +529,6 @@ impl<'a> Scan<'a> {
             _ => {
                 let record = Record::from_payload(&event.payload)
                     .map_err(|e| ApiError::internal(format!("event {}: {e}", event.seq)))?;
-                let subject_code = self.canonical(record.subject.as_str())?;
                 let stored = StoredRecord {
                     id: record.id(),
                     status: record.status,
@@ -528,29 +538,27 @@ impl<'a> Scan<'a> {
                     first_recorded_at_us: current.first_recorded_at_us,
                     repaired_on: current.repaired_on,
                 };
-                let view = record_view(
-                    self.platform,
-                    self.principal,
-                    &subject_code,
-                    &stored,
-                    self.today,
-                );
-                match view {
+                match self.view_of(&stored)? {
                     Some(view) => view,
                     None => return Ok(None),
                 }
             }
         };
-        Ok(Some(FeedEvent {
-            event: event_view(event, view.beyond_public),
-            prev_hash: event.prev_hash.to_string(),
-            subject: event.subject.clone(),
-            record: event.record.clone(),
-            view: Some(view),
-            payload: None,
-            repair: None,
-            notice: None,
-        }))
+        Ok(Some(
+            FeedEvent::of(event, view.beyond_public).with_view(view),
+        ))
+    }
+
+    /// The view of `stored` for this caller: what the record endpoint would answer.
+    fn view_of(&mut self, stored: &StoredRecord) -> Result<Option<RecordView>, ApiError> {
+        let subject_code = self.canonical(stored.record.subject.as_str())?;
+        Ok(record_view(
+            self.platform,
+            self.principal,
+            &subject_code,
+            stored,
+            self.today,
+        ))
     }
 
     /// An approved repair, to whoever may see its record as it stands (by the record
@@ -571,32 +579,19 @@ impl<'a> Scan<'a> {
                 let Some(stored) = self.store.record(&repair.record)? else {
                     return Ok(None);
                 };
-                let subject_code = self.canonical(stored.record.subject.as_str())?;
-                match record_view(
-                    self.platform,
-                    self.principal,
-                    &subject_code,
-                    &stored,
-                    self.today,
-                ) {
+                match self.view_of(&stored)? {
                     Some(view) => view,
                     None => return Ok(None),
                 }
             }
         };
         Ok(Some(FeedEvent {
-            event: event_view(event, view.beyond_public),
-            prev_hash: event.prev_hash.to_string(),
-            subject: event.subject.clone(),
-            record: event.record.clone(),
-            view: Some(view),
-            payload: None,
             repair: Some(RepairNotice {
                 case: repair.id,
                 repaired_on,
                 publication_ends: repair.publication_ends,
             }),
-            notice: None,
+            ..FeedEvent::of(event, view.beyond_public).with_view(view)
         }))
     }
 
@@ -619,15 +614,7 @@ impl<'a> Scan<'a> {
         if let Some(stored) = stored
             && (items.is_empty() || items.contains(&stored.record.key.item))
         {
-            let subject_code = self.canonical(stored.record.subject.as_str())?;
-            let view = record_view(
-                self.platform,
-                self.principal,
-                &subject_code,
-                &stored,
-                self.today,
-            );
-            decided = view.map(|view| {
+            decided = self.view_of(&stored)?.map(|view| {
                 let current = Current {
                     first_seq: stored.first_seq,
                     head_seq: stored.head_seq,

@@ -812,16 +812,11 @@ pub fn me(
     main.push_str("</section>");
 
     // List entries.
-    let _ = write!(
-        main,
-        "<section aria-labelledby=\"entries\"><h2 id=\"entries\">{}</h2>",
-        page.t("名单", "List entries")
-    );
+    open_section(&mut main, "entries", page.t("名单", "List entries"), None);
     if me.list_entries.is_empty() {
-        let _ = write!(
-            main,
-            "<p class=\"muted\">{}</p>",
-            page.t("本主体不在任何名单中。", "The subject is on no list.")
+        muted(
+            &mut main,
+            page.t("本主体不在任何名单中。", "The subject is on no list."),
         );
     }
     for entry in &me.list_entries {
@@ -830,59 +825,48 @@ pub fn me(
     main.push_str("</section>");
 
     // Cases.
-    let _ = write!(
-        main,
-        "<section aria-labelledby=\"cases\"><h2 id=\"cases\">{}</h2>",
-        page.t("异议、修复与名单认定", "Objections, repairs and listings")
+    open_section(
+        &mut main,
+        "cases",
+        page.t("异议、修复与名单认定", "Objections, repairs and listings"),
+        None,
     );
     if me.cases.is_empty() {
-        let _ = write!(
-            main,
-            "<p class=\"muted\">{}</p>",
-            page.t("没有案件。", "No cases.")
-        );
+        muted(&mut main, page.t("没有案件。", "No cases."));
     } else {
         main.push_str(&cases_table(page, &me.cases, &all, today));
     }
     main.push_str("</section>");
 
     // Checks.
-    let _ = write!(
-        main,
-        "<section aria-labelledby=\"checks\"><h2 id=\"checks\">{}</h2><p class=\"muted\">{}</p>",
+    open_section(
+        &mut main,
+        "checks",
         page.t("核查记录", "Checks run on the subject"),
-        page.t(
+        Some(page.t(
             "各单位在办理业务时对本主体进行的联合奖惩核查，以及核查返回的措施。",
             "The joint reward and discipline checks units ran on the subject, and what they were told.",
-        )
+        )),
     );
     if me.checks.is_empty() {
-        let _ = write!(
-            main,
-            "<p class=\"muted\">{}</p>",
-            page.t("没有核查记录。", "No checks.")
-        );
+        muted(&mut main, page.t("没有核查记录。", "No checks."));
     } else {
         main.push_str(&checks_table(page, me, platform));
     }
     main.push_str("</section>");
 
     // Access log.
-    let _ = write!(
-        main,
-        "<section aria-labelledby=\"access\"><h2 id=\"access\">{}</h2><p class=\"muted\">{}</p>",
+    open_section(
+        &mut main,
+        "access",
         page.t("查阅记录", "Access log"),
-        page.t(
+        Some(page.t(
             "其他单位查阅本主体不公示信息的记录：谁、何时、为何目的。",
             "Who read the subject's non-public information, when, and for what purpose.",
-        )
+        )),
     );
     if me.access_log.is_empty() {
-        let _ = write!(
-            main,
-            "<p class=\"muted\">{}</p>",
-            page.t("没有查阅记录。", "No reads recorded.")
-        );
+        muted(&mut main, page.t("没有查阅记录。", "No reads recorded."));
     } else {
         main.push_str(&access_table(page, &me.access_log));
     }
@@ -1644,4 +1628,22 @@ pub fn case(page: &Page, case: &CaseShown, today: NaiveDate, platform: &Platform
         page.t("查看全部消息", "All notices")
     );
     page.render(StatusCode::OK, &title, &main)
+}
+
+/// Opens a `<section>` of a page, labelled by its heading, with an introduction if given;
+/// the caller closes it.
+fn open_section(main: &mut String, id: &str, heading: &str, intro: Option<&str>) {
+    let _ = write!(
+        main,
+        "<section aria-labelledby=\"{id}\"><h2 id=\"{id}\">{}</h2>",
+        escape(heading)
+    );
+    if let Some(intro) = intro {
+        muted(main, intro);
+    }
+}
+
+/// A quiet paragraph: an introduction, or a note that there is nothing to show.
+fn muted(main: &mut String, text: &str) {
+    let _ = write!(main, "<p class=\"muted\">{}</p>", escape(text));
 }
