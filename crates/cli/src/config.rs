@@ -16,14 +16,25 @@ use gongxin_core::publication::PublicationRules;
 use gongxin_core::repair::RepairRules;
 use gongxin_search::SearchIndex;
 use gongxin_server::{BoxedStore, Clock, Platform, StoreFactory};
-use gongxin_store::SqliteStore;
+use gongxin_store::{PostgresStore, SqliteStore};
 
 /// Options every command that reads or writes the platform's data takes.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
-    /// Directory of the platform's data (the SQLite database lives in it).
+    /// Directory of the platform's data: the SQLite database (unless --database-url names
+    /// another), the search index and the personal-data key.
     #[arg(long, value_name = "DIR", env = "GONGXIN_DATA_DIR")]
     pub data_dir: PathBuf,
+    /// Keep the store in this PostgreSQL database instead of SQLite in the data directory:
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (docs/postgresql.md). The data
+    /// directory still holds the search index and the personal-data key.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "GONGXIN_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<DatabaseUrl>,
     #[command(flatten)]
     pub rules: RuleArgs,
     #[command(flatten)]
@@ -119,10 +130,7 @@ impl DataArgs {
         let index_dir = gongxin_server::indexer::index_dir(&self.data_dir);
         let search = SearchIndex::open(&index_dir)
             .with_context(|| format!("opening the search index in {}", index_dir.display()))?;
-        let data_dir = self.data_dir.clone();
-        let open_store: StoreFactory = Arc::new(move || {
-            SqliteStore::open_in_dir(&data_dir).map(|store| Box::new(store) as BoxedStore)
-        });
+        let open_store = self.store_factory()?;
         Ok(Platform {
             data_dir: self.data_dir.clone(),
             catalog,
@@ -147,9 +155,59 @@ impl DataArgs {
         self.key.personal_key(&self.data_dir)
     }
 
-    pub fn open_store(&self) -> Result<SqliteStore> {
-        SqliteStore::open_in_dir(&self.data_dir)
-            .with_context(|| format!("opening the store in {}", self.data_dir.display()))
+    /// A connection to the platform's store: PostgreSQL when a database URL is given,
+    /// otherwise SQLite in the data directory.
+    pub fn open_store(&self) -> Result<BoxedStore> {
+        let open = self.store_factory()?;
+        open().with_context(|| match self.database_url {
+            Some(_) => "opening the store in PostgreSQL".to_owned(),
+            None => format!("opening the store in {}", self.data_dir.display()),
+        })
+    }
+
+    /// How to open connections to the platform's store: the engine is chosen here, once,
+    /// and nothing after this sees which one it is.
+    pub fn store_factory(&self) -> Result<StoreFactory> {
+        match &self.database_url {
+            None => {
+                let data_dir = self.data_dir.clone();
+                Ok(Arc::new(move || {
+                    SqliteStore::open_in_dir(&data_dir).map(|store| Box::new(store) as BoxedStore)
+                }))
+            }
+            Some(DatabaseUrl(url)) => {
+                let url = url.clone();
+                Ok(Arc::new(move || {
+                    PostgresStore::open(&url).map(|store| Box::new(store) as BoxedStore)
+                }))
+            }
+        }
+    }
+}
+
+/// A PostgreSQL URL. It may hold a password, so its `Debug` shows only the scheme.
+#[derive(Clone)]
+pub struct DatabaseUrl(pub String);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl(postgres://…)")
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseUrl(url.to_owned()))
+        } else {
+            Err(
+                "not a PostgreSQL URL (postgres://USER@HOST/DATABASE); without \
+                 --database-url the store is SQLite in the data directory"
+                    .to_owned(),
+            )
+        }
     }
 }
 

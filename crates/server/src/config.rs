@@ -65,6 +65,19 @@ pub struct ServerConfig {
     /// Working days from an approved repair for the result to reach every recipient. Env
     /// `GONGXIN_REPAIR_PUSH_DAYS`. Default 3.
     pub repair_push_days: u32,
+    /// The SMTP relay case notices are mailed through, `host:port`; unset, no e-mail is sent
+    /// or queued. Plain SMTP without TLS or AUTH: the relay is on the platform's own network.
+    /// Env `GONGXIN_SMTP_RELAY` (empty unsets it). Default unset.
+    pub smtp_relay: Option<String>,
+    /// The sender address of the mails; required with `smtp_relay`. Env `GONGXIN_SMTP_FROM`.
+    pub smtp_from: String,
+    /// Longest the relay may take to accept the connection or answer one command, in
+    /// milliseconds; a whole session gets six times as long. Env `GONGXIN_SMTP_TIMEOUT_MS`.
+    /// Default 10000.
+    pub smtp_timeout_ms: u64,
+    /// Attempts at a mail before it is left failed, retried after `push_retry_base_ms`,
+    /// doubling. Env `GONGXIN_SMTP_MAX_ATTEMPTS`. Default 8.
+    pub smtp_max_attempts: u32,
 }
 
 impl ServerConfig {
@@ -108,6 +121,10 @@ impl Default for ServerConfig {
             objection_extended_days: 20,
             repair_review_days: 10,
             repair_push_days: 3,
+            smtp_relay: None,
+            smtp_from: String::new(),
+            smtp_timeout_ms: 10_000,
+            smtp_max_attempts: 8,
         }
     }
 }
@@ -128,6 +145,8 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
+    #[error("setting {name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
 }
 
 impl ServerConfig {
@@ -226,9 +245,59 @@ impl ServerConfig {
             "GONGXIN_REPAIR_PUSH_DAYS",
             &mut config.repair_push_days,
         )?;
+        if let Some(relay) = lookup("GONGXIN_SMTP_RELAY") {
+            config.smtp_relay = Some(relay);
+        }
+        if let Some(from) = lookup("GONGXIN_SMTP_FROM") {
+            config.smtp_from = from;
+        }
+        override_from(
+            &lookup,
+            "GONGXIN_SMTP_TIMEOUT_MS",
+            &mut config.smtp_timeout_ms,
+        )?;
+        override_from(
+            &lookup,
+            "GONGXIN_SMTP_MAX_ATTEMPTS",
+            &mut config.smtp_max_attempts,
+        )?;
+        config.check_mail()?;
         config.push_max_attempts = config.push_max_attempts.max(1);
         config.read_connections = config.read_connections.max(1);
         Ok(config)
+    }
+}
+
+impl ServerConfig {
+    /// An empty relay is none; a relay must be `host:port`, and then the sender a valid
+    /// address.
+    fn check_mail(&mut self) -> Result<(), ConfigError> {
+        self.smtp_relay = self
+            .smtp_relay
+            .as_deref()
+            .map(str::trim)
+            .filter(|relay| !relay.is_empty())
+            .map(str::to_owned);
+        self.smtp_max_attempts = self.smtp_max_attempts.max(1);
+        let Some(relay) = &self.smtp_relay else {
+            return Ok(());
+        };
+        let port = relay
+            .rsplit_once(':')
+            .map(|(host, port)| (host, port.parse::<u16>()));
+        if !matches!(port, Some((host, Ok(port))) if !host.is_empty() && port > 0) {
+            return Err(ConfigError::Invalid {
+                name: "smtp_relay",
+                reason: format!("{relay:?} is not host:port"),
+            });
+        }
+        self.smtp_from = crate::mail::checked_address(&self.smtp_from).map_err(|(_, why)| {
+            ConfigError::Invalid {
+                name: "smtp_from",
+                reason: format!("{:?} with smtp_relay set: {why}", self.smtp_from),
+            }
+        })?;
+        Ok(())
     }
 }
 
@@ -282,5 +351,63 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("listen_on"), "{error}");
+    }
+
+    #[test]
+    fn e_mail_is_off_unless_a_relay_and_a_sender_are_set() {
+        let config = ServerConfig::load(None, |_| None).unwrap();
+        assert_eq!(config.smtp_relay, None);
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let config = ServerConfig::load(
+            None,
+            env(&[
+                ("GONGXIN_SMTP_RELAY", " mail.xm.gov.internal:25 "),
+                ("GONGXIN_SMTP_FROM", "noreply@credit.xm.gov.cn"),
+                ("GONGXIN_SMTP_TIMEOUT_MS", "2500"),
+                ("GONGXIN_SMTP_MAX_ATTEMPTS", "3"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.smtp_relay.as_deref(),
+            Some("mail.xm.gov.internal:25")
+        );
+        assert_eq!(config.smtp_from, "noreply@credit.xm.gov.cn");
+        assert_eq!(
+            (config.smtp_timeout_ms, config.smtp_max_attempts),
+            (2500, 3)
+        );
+        let config = ServerConfig::load(None, env(&[("GONGXIN_SMTP_RELAY", "")])).unwrap();
+        assert_eq!(config.smtp_relay, None, "an empty relay is none");
+        for (pairs, named) in [
+            (&[("GONGXIN_SMTP_RELAY", "mail.internal")][..], "smtp_relay"),
+            (
+                &[("GONGXIN_SMTP_RELAY", "mail.internal:smtp")][..],
+                "smtp_relay",
+            ),
+            (
+                &[("GONGXIN_SMTP_RELAY", "mail.internal:25")][..],
+                "smtp_from",
+            ),
+            (
+                &[
+                    ("GONGXIN_SMTP_RELAY", "mail.internal:25"),
+                    ("GONGXIN_SMTP_FROM", "noreply"),
+                ][..],
+                "smtp_from",
+            ),
+        ] {
+            let error = ServerConfig::load(None, env(pairs))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(named), "{error}");
+        }
     }
 }

@@ -14,6 +14,7 @@ mod error;
 mod inbox;
 pub mod indexer;
 mod limit;
+pub mod mail;
 mod meta;
 mod metrics;
 mod portal;
@@ -137,19 +138,29 @@ fn static_method(method: &axum::http::Method) -> &'static str {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in
-/// flight. Also keeps the search index following the store, and delivers webhook
-/// subscriptions (`dispatch`).
+/// flight. Also keeps the search index following the store, delivers webhook
+/// subscriptions (`dispatch`) and, with an SMTP relay set, mails case notices (`mail`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if state.config.smtp_relay.is_some() {
+        mail::start(&state)
+            .await
+            .map_err(|e| std::io::Error::other(format!("preparing the mailer: {e:?}")))?;
+    }
     let indexer = tokio::spawn(indexer::follow(
         state.clone(),
         Duration::from_millis(state.config.index_interval_ms.max(10)),
         state.platform.data_dir.clone(),
     ));
     let dispatcher = tokio::spawn(dispatch::follow(state.clone()));
+    let mailer = state
+        .config
+        .smtp_relay
+        .is_some()
+        .then(|| tokio::spawn(mail::follow(state.clone())));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Answers go out as soon as they are written, not held back for the client's delayed
     // ACK when they span several segments.
@@ -163,5 +174,8 @@ pub async fn serve(
         .await;
     indexer.abort();
     dispatcher.abort();
+    if let Some(mailer) = mailer {
+        mailer.abort();
+    }
     served
 }

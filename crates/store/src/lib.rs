@@ -4,7 +4,10 @@
 //! written in the same transaction and checkable against it by [`Store::verify`]. Nothing
 //! engine-specific crosses this boundary: callers see domain types and [`StoreError`].
 
+mod decode;
+mod postgres;
 mod sqlite;
+mod verification;
 
 use chrono::NaiveDate;
 use gongxin_core::access::Principal;
@@ -12,6 +15,7 @@ use gongxin_core::event::{ChainError, Event, EventKind, case_state};
 use gongxin_core::record::{Change, PreparedRecord, Record, RecordId, RecordStatus};
 use gongxin_core::repair::{Repair, RepairOutcome};
 
+pub use self::postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// A storage failure. Engine errors are wrapped, never matched on by callers.
@@ -457,6 +461,128 @@ pub struct AttachmentReference {
     pub at_us: i64,
 }
 
+/// Who gets case notices by e-mail: a subject, a unit, or the credit office.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "kind", content = "code", rename_all = "snake_case")]
+pub enum Party {
+    /// A market entity, by its canonical code.
+    Subject(String),
+    /// A unit, by its source-unit code.
+    Unit(String),
+    CreditOffice,
+}
+
+impl Party {
+    /// `subject`, `unit` or `credit_office`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Party::Subject(_) => "subject",
+            Party::Unit(_) => "unit",
+            Party::CreditOffice => "credit_office",
+        }
+    }
+
+    /// The subject's or the unit's code; `credit_office` for the credit office.
+    pub fn code(&self) -> &str {
+        match self {
+            Party::Subject(code) | Party::Unit(code) => code,
+            Party::CreditOffice => "credit_office",
+        }
+    }
+
+    /// The party of a [`kind`](Self::kind) and a [`code`](Self::code), as stored.
+    pub fn from_parts(kind: &str, code: &str) -> Option<Party> {
+        match kind {
+            _ if code.is_empty() => None,
+            "subject" => Some(Party::Subject(code.to_owned())),
+            "unit" => Some(Party::Unit(code.to_owned())),
+            "credit_office" if code == "credit_office" => Some(Party::CreditOffice),
+            _ => None,
+        }
+    }
+}
+
+/// The e-mail address a party gets its case notices at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub party: Party,
+    pub address: String,
+    pub set_at_us: i64,
+    /// The key that set it.
+    pub set_by: String,
+}
+
+/// Where a mail stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailStatus {
+    /// Waiting for its next attempt.
+    Pending,
+    Sent,
+    /// Given up after the last attempt, with the error.
+    Failed,
+}
+
+impl MailStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailStatus::Pending => "pending",
+            MailStatus::Sent => "sent",
+            MailStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MailStatus> {
+        [MailStatus::Pending, MailStatus::Sent, MailStatus::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// A mail to enqueue: one case event, for one party. The address is not part of it: it is
+/// read at each attempt ([`Store::contact`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMail {
+    pub party: Party,
+    /// The case's subject (canonical code).
+    pub subject: String,
+    /// The case event told.
+    pub seq: u64,
+    pub case: String,
+    /// The case's deadline after the step, when it was planned.
+    pub due: Option<NaiveDate>,
+    pub created_at_us: i64,
+}
+
+/// A mail as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub id: u64,
+    pub party: Party,
+    pub subject: String,
+    pub seq: u64,
+    pub case: String,
+    pub due: Option<NaiveDate>,
+    pub attempts: u32,
+    pub next_attempt_us: i64,
+    pub status: MailStatus,
+    pub last_error: Option<String>,
+    pub sent_at_us: Option<i64>,
+    pub created_at_us: i64,
+}
+
+/// Which mails to list.
+#[derive(Debug, Clone, Default)]
+pub struct MailQuery {
+    pub status: Option<MailStatus>,
+    /// Only the pending mails due at this time, oldest due first (by id within the same
+    /// time); without it, mails by id.
+    pub due_at_us: Option<i64>,
+    /// Only mails with a greater id: the way to page.
+    pub after_id: u64,
+    pub limit: usize,
+}
+
 /// The storage contract. Every engine implements it and passes the same conformance tests.
 pub trait Store {
     /// Stores the records `records` yields in one transaction: either every record's event is
@@ -778,4 +904,28 @@ pub trait Store {
 
     /// The cases that reference an attachment, oldest first.
     fn attachment_references(&self, id: &str) -> Result<Vec<AttachmentReference>, StoreError>;
+
+    /// Sets the address a party gets its case notices at, replacing the one before.
+    fn set_contact(&mut self, contact: &Contact) -> Result<(), StoreError>;
+
+    /// Removes a party's address; `false` if it had none. Mails planned for it that are
+    /// still pending find no address when their turn comes.
+    fn remove_contact(&mut self, party: &Party) -> Result<bool, StoreError>;
+
+    fn contact(&self, party: &Party) -> Result<Option<Contact>, StoreError>;
+
+    /// The last event the mailer has planned mails for; `None` before its first run.
+    fn mail_position(&self) -> Result<Option<u64>, StoreError>;
+
+    /// Enqueues `mails` (each due at once) and moves the mailer to `position`, in one
+    /// transaction. A mail enqueued before (the same event for the same party) is left as it
+    /// is. Returns how many were new.
+    fn enqueue_mails(&mut self, mails: &[NewMail], position: u64) -> Result<u64, StoreError>;
+
+    /// Records an attempt at a pending mail: sent ([`Attempt::Delivered`]), failed and due
+    /// again, or failed for good. `false` if it is not pending.
+    fn settle_mail(&mut self, id: u64, attempt: &Attempt) -> Result<bool, StoreError>;
+
+    /// Mails as [`MailQuery`] selects them, up to its limit.
+    fn mails(&self, query: &MailQuery) -> Result<Vec<Mail>, StoreError>;
 }

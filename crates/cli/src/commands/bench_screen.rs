@@ -59,6 +59,7 @@ pub fn run(args: ScreenBenchArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let data = DataArgs {
         data_dir: dir.join("data"),
+        database_url: None,
         rules: args.rules.clone(),
         key: KeyArgs::default(),
         today: None,
@@ -77,7 +78,7 @@ pub fn run(args: ScreenBenchArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let (_, summary) = screen(
         &platform,
-        &mut store,
+        &mut *store,
         &Batch {
             scenario: "bidding",
             input: &applicants,
@@ -118,7 +119,7 @@ pub fn run(args: ScreenBenchArgs) -> Result<ExitCode> {
         summary.with_measures
     );
 
-    names(&platform, &mut store, &dir, &listed, args.names)?;
+    names(&platform, &mut *store, &dir, &listed, args.names)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -229,7 +230,7 @@ fn hash_join(data_dir: &Path, applicants: &Path, output: &Path) -> Result<u64> {
 /// name through the search index, against their known truth.
 fn names(
     platform: &gongxin_server::Platform,
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     dir: &Path,
     listed: &[String],
     count: usize,

@@ -15,7 +15,7 @@ use gongxin_ingest::import::{Silent, import_files};
 use gongxin_search::SearchQuery;
 use gongxin_server::config::ServerConfig;
 use gongxin_server::{AppState, build_profile};
-use gongxin_store::{SqliteStore, Store};
+use gongxin_store::Store;
 
 use crate::commands::bench::import_options;
 use crate::commands::generate::generate_with_progress;
@@ -47,6 +47,7 @@ pub struct ServeBenchArgs {
 pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
     let data = DataArgs {
         data_dir: args.dir.join("data"),
+        database_url: None,
         rules: args.rules.clone(),
         key: KeyArgs::default(),
         today: None,
@@ -61,14 +62,14 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
         counts.records,
         platform.search.num_subjects()
     );
-    let (codes, fragments) = sample(&store, args.samples)?;
-    let uniform_codes = sample_uniform(&store, args.samples)?;
+    let (codes, fragments) = sample(&*store, args.samples)?;
+    let uniform_codes = sample_uniform(&*store, args.samples)?;
 
     // The answer as the endpoint sends it: built, then written as JSON.
     let lookup = |code: &String| -> Result<()> {
         let (profile, _) = build_profile(
             &platform,
-            &store,
+            &*store,
             &Principal::Public,
             code,
             platform.clock.today(),
@@ -203,7 +204,7 @@ fn prepare(args: &ServeBenchArgs, data: &DataArgs) -> Result<()> {
         let item = catalog.item(&file.item).context("generated item")?;
         let started = Instant::now();
         let report = import_files(
-            &mut store,
+            &mut *store,
             &[file.path.as_path()],
             &import_options(item, &catalog, &whitelist, &personal_key),
             &now_us,
@@ -220,7 +221,7 @@ fn prepare(args: &ServeBenchArgs, data: &DataArgs) -> Result<()> {
     let bar = progress::bar(Some(store.counts()?.subjects), "索引 / indexing", false);
     gongxin_server::indexer::rebuild(
         &platform.catalog,
-        &store,
+        &*store,
         &platform.search,
         &data.data_dir,
         &mut |done| bar.set_position(done),
@@ -231,7 +232,7 @@ fn prepare(args: &ServeBenchArgs, data: &DataArgs) -> Result<()> {
 
 /// Subjects at pseudo-random points of the code space (each subject about equally likely,
 /// whatever its number of records).
-fn sample_uniform(store: &SqliteStore, n: usize) -> Result<Vec<String>> {
+fn sample_uniform(store: &dyn Store, n: usize) -> Result<Vec<String>> {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let mut codes = Vec::with_capacity(n);
     for i in 0..n {
@@ -253,7 +254,7 @@ fn sample_uniform(store: &SqliteStore, n: usize) -> Result<Vec<String>> {
 
 /// Subjects spread evenly over the event log — so a subject is picked in proportion to its
 /// records, as busy subjects are looked up more — and fragments of their names.
-fn sample(store: &SqliteStore, n: usize) -> Result<(Vec<String>, Vec<String>)> {
+fn sample(store: &dyn Store, n: usize) -> Result<(Vec<String>, Vec<String>)> {
     let events = store.counts()?.events;
     let step = (events / n.max(1) as u64).max(1);
     let mut codes = Vec::with_capacity(n);

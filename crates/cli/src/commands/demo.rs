@@ -104,6 +104,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     }
     let data = DataArgs {
         data_dir: data_dir.clone(),
+        database_url: None,
         rules: args.rules.clone(),
         key: args.key.clone(),
         today: None,

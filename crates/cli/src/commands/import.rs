@@ -61,7 +61,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         batch_rows: args.batch_rows,
         max_problems: DEFAULT_MAX_PROBLEMS,
     };
-    let report = import_with_progress(&mut store, &args.files, &options)?;
+    let report = import_with_progress(&mut *store, &args.files, &options)?;
     print_summary(&report);
     if let Some(path) = &args.report {
         write_report(path, &report)?;
@@ -72,7 +72,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
 
 /// Runs an import with a progress bar per file on a terminal.
 pub fn import_with_progress(
-    store: &mut gongxin_store::SqliteStore,
+    store: &mut dyn gongxin_store::Store,
     files: &[PathBuf],
     options: &ImportOptions<'_>,
 ) -> Result<ImportReport> {

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use gongxin_core::access::Principal;
-use gongxin_store::Store;
 use serde_json::json;
 
 use crate::config::{DataArgs, now_us};
@@ -134,7 +133,7 @@ fn create(args: CreateArgs) -> Result<ExitCode> {
     };
     let mut store = args.data.open_store()?;
     let created = gongxin_server::create_key(
-        &mut store,
+        &mut *store,
         &args.name,
         principal,
         &args.created_by,

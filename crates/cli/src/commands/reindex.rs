@@ -12,17 +12,17 @@ use crate::progress;
 #[derive(Debug, Args)]
 pub struct ReindexArgs {
     #[command(flatten)]
-    data: DataArgs,
+    pub data: DataArgs,
 }
 
 pub fn run(args: ReindexArgs) -> Result<ExitCode> {
     let platform = args.data.platform()?;
     let store = args.data.open_store()?;
-    let total = gongxin_store::Store::counts(&store)?.subjects;
+    let total = gongxin_store::Store::counts(&*store)?.subjects;
     let bar = progress::bar(Some(total), "索引 / indexing", false);
     let count = gongxin_server::indexer::rebuild(
         &platform.catalog,
-        &store,
+        &*store,
         &platform.search,
         &platform.data_dir,
         &mut |done| bar.set_position(done),

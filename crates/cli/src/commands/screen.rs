@@ -23,7 +23,7 @@ use gongxin_server::Platform;
 use gongxin_server::discipline::{
     Applicant, Findings, Held, MatchedBy, NameCandidate, findings, identify, new_receipt,
 };
-use gongxin_store::{CaseKind, CheckEntry, SqliteStore, Store};
+use gongxin_store::{CaseKind, CheckEntry, Store};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -141,7 +141,7 @@ pub fn run(args: ScreenArgs) -> Result<ExitCode> {
     // since the server last ran are not in it yet).
     gongxin_server::indexer::catch_up(
         &platform.catalog,
-        &store,
+        &*store,
         &platform.search,
         &args.data.data_dir,
     )
@@ -153,7 +153,7 @@ pub fn run(args: ScreenArgs) -> Result<ExitCode> {
         purpose: &args.purpose,
         unit: args.unit.as_deref(),
     };
-    let (receipt, summary) = screen(&platform, &mut store, &batch, true)?;
+    let (receipt, summary) = screen(&platform, &mut *store, &batch, true)?;
     println!(
         "核查 {} 个申请人：代码匹配 {}，名称匹配 {}，命中 {}，适用惩戒措施 {}，适用激励措施 {}；回执 {receipt} / \
          screened {} applicants: {} by code, {} by name, {} with hits, {} with measures, {} with rewards; receipt {receipt}",
@@ -189,7 +189,7 @@ pub fn run(args: ScreenArgs) -> Result<ExitCode> {
 /// returns its receipt and summary. `show_progress` draws a bar on a terminal.
 pub fn screen(
     platform: &Platform,
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     batch: &Batch<'_>,
     show_progress: bool,
 ) -> Result<(String, BatchSummary)> {

@@ -8,7 +8,6 @@ use gongxin_core::access::{RecordAccess, shown_fields};
 use gongxin_core::catalog::{Catalog, Disclosure};
 use gongxin_core::personal::PersonalDataKey;
 use gongxin_core::record::Record;
-use gongxin_store::Store;
 use serde_json::json;
 
 use crate::config::DataArgs;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use gongxin_store::{Store, Verification};
+use gongxin_store::Verification;
 
 use crate::config::DataArgs;
 use crate::progress::bar;

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
+use super::email::{EmailView, own_email};
 use crate::auth::Caller;
 use crate::error::{ApiError, QueryParams};
 use crate::inbox::{Notice, inbox};
@@ -20,6 +21,8 @@ pub struct Inbox {
     pub notices: Vec<Notice>,
     /// How many of them are overdue.
     pub overdue: usize,
+    /// The address the caller's party gets these notices at by e-mail, if it set one.
+    pub email: Option<EmailView>,
 }
 
 const DEFAULT_LIMIT: usize = 100;
@@ -34,9 +37,18 @@ pub async fn notices(
     let today = state.platform.clock.today();
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let principal = caller.principal.clone();
-    let notices = state
-        .read(move |_, store| inbox(store, &principal, today, limit))
+    let (notices, email) = state
+        .read(move |state, store| {
+            Ok((
+                inbox(store, &principal, today, limit)?,
+                own_email(state, store, &principal)?,
+            ))
+        })
         .await?;
     let overdue = notices.iter().filter(|n| n.overdue).count();
-    Ok(Json(Inbox { notices, overdue }))
+    Ok(Json(Inbox {
+        notices,
+        overdue,
+        email,
+    }))
 }

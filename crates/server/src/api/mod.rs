@@ -4,6 +4,7 @@ pub(crate) mod attachments;
 mod audit;
 pub(crate) mod cases;
 mod checks;
+mod email;
 pub(crate) mod feed;
 mod feedback;
 pub(crate) mod inbox;
@@ -16,7 +17,7 @@ mod subscriptions;
 mod typical_cases;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use chrono::NaiveDate;
 use gongxin_store::AuditEntry;
 use serde::Deserialize;
@@ -40,6 +41,8 @@ pub fn router() -> Router<AppState> {
         .route("/measures", get(checks::catalog))
         .route("/me", get(me::me))
         .route("/inbox", get(inbox::notices))
+        .route("/inbox/email", put(email::set).delete(email::remove))
+        .route("/inbox/mail", get(email::mails))
         .route("/checks", post(checks::run))
         .route("/checks/{receipt}", get(checks::replay))
         .route("/listings", post(cases::propose))

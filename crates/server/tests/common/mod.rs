@@ -43,6 +43,8 @@ pub struct TestServer {
     pub subject_code: String,
     /// The platform's clock: fixed (and movable) when the options gave a day.
     pub clock: Clock,
+    /// The settings a restart starts the server with again.
+    relaunch: Relaunch,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     _dir: TempDir,
@@ -56,6 +58,13 @@ pub struct Options {
     pub today: Option<chrono::NaiveDate>,
     /// Adjusts the server's settings (e.g. push timings) before it starts.
     pub configure: fn(&mut ServerConfig),
+}
+
+/// What [`TestServer::restart`] needs of the [`Options`].
+#[derive(Clone, Copy)]
+struct Relaunch {
+    public_requests_per_minute: u32,
+    configure: fn(&mut ServerConfig),
 }
 
 impl Default for Options {
@@ -125,6 +134,7 @@ impl TestServer {
         }
         let search = SearchIndex::open(indexer::index_dir(&data_dir)).expect("a search index");
         indexer::rebuild(&catalog, &store, &search, &data_dir, &mut |_| {}).expect("indexed");
+        drop(search);
 
         let first = store.events_after(0, 1).unwrap().remove(0);
         let subject_code = store.subject(&first.subject).unwrap().unwrap().code;
@@ -151,55 +161,12 @@ impl TestServer {
         });
         drop(store);
 
-        let factory_dir = data_dir.clone();
-        let open_store: StoreFactory = Arc::new(move || {
-            SqliteStore::open_in_dir(&factory_dir).map(|s| Box::new(s) as BoxedStore)
-        });
         let clock = options.today.map_or(Clock::System, Clock::fixed);
-        let discipline = Discipline::embedded(&catalog).expect("the embedded measures list");
-        let repair =
-            RepairRules::embedded(&catalog, &discipline).expect("the embedded repair rules");
-        let platform = Platform {
-            data_dir: data_dir.clone(),
-            discipline,
-            repair,
-            catalog,
-            rules: PublicationRules::default_rules().clone(),
-            calendar: WorkCalendar::embedded(),
-            whitelist,
-            personal_key: key,
-            search,
-            open_store,
-            clock: clock.clone(),
-        };
-        let mut config = ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
+        let relaunch = Relaunch {
             public_requests_per_minute: options.public_requests_per_minute,
-            public_burst: 5,
-            index_interval_ms: 50,
-            ..ServerConfig::default()
+            configure: options.configure,
         };
-        (options.configure)(&mut config);
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
-                ready_tx.send(listener.local_addr().unwrap()).unwrap();
-                let state = AppState::new(platform, config).expect("the app state");
-                gongxin_server::serve(listener, state, async {
-                    let _ = shutdown_rx.await;
-                })
-                .await
-                .expect("the server runs");
-            });
-        });
-        let address = ready_rx.recv().expect("the server listens");
+        let (address, shutdown, thread) = launch(&data_dir, clock.clone(), relaunch);
         TestServer {
             base: format!("http://{address}"),
             address,
@@ -212,9 +179,31 @@ impl TestServer {
             subject,
             subject_code,
             clock,
+            relaunch,
             shutdown: Some(shutdown),
             thread: Some(thread),
             _dir: dir,
+        }
+    }
+
+    /// Stops the server and starts it again over the same data directory, on a new port:
+    /// what it held in memory is gone, what it stored is not.
+    pub fn restart(&mut self) {
+        self.stop();
+        let (address, shutdown, thread) = launch(&self.data_dir, self.clock.clone(), self.relaunch);
+        self.base = format!("http://{address}");
+        self.address = address;
+        self.shutdown = Some(shutdown);
+        self.thread = Some(thread);
+    }
+
+    /// Stops the server and waits until it has.
+    pub fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 
@@ -296,6 +285,68 @@ impl TestServer {
     }
 }
 
+/// Starts the app on a free loopback port over the store in `data_dir` (imported and
+/// indexed): its address, the sender that stops it, and the thread it runs on.
+fn launch(
+    data_dir: &Path,
+    clock: Clock,
+    options: Relaunch,
+) -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    std::thread::JoinHandle<()>,
+) {
+    let catalog = Catalog::embedded().expect("the embedded catalog");
+    let search = SearchIndex::open(indexer::index_dir(data_dir)).expect("a search index");
+    let factory_dir = data_dir.to_owned();
+    let open_store: StoreFactory =
+        Arc::new(move || SqliteStore::open_in_dir(&factory_dir).map(|s| Box::new(s) as BoxedStore));
+    let discipline = Discipline::embedded(&catalog).expect("the embedded measures list");
+    let repair = RepairRules::embedded(&catalog, &discipline).expect("the embedded repair rules");
+    let platform = Platform {
+        data_dir: data_dir.to_owned(),
+        discipline,
+        repair,
+        catalog,
+        rules: PublicationRules::default_rules().clone(),
+        calendar: WorkCalendar::embedded(),
+        whitelist: Whitelist::new(),
+        personal_key: personal_key(),
+        search,
+        open_store,
+        clock,
+    };
+    let mut config = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        public_requests_per_minute: options.public_requests_per_minute,
+        public_burst: 5,
+        index_interval_ms: 50,
+        ..ServerConfig::default()
+    };
+    (options.configure)(&mut config);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+            ready_tx.send(listener.local_addr().unwrap()).unwrap();
+            let state = AppState::new(platform, config).expect("the app state");
+            gongxin_server::serve(listener, state, async {
+                let _ = shutdown_rx.await;
+            })
+            .await
+            .expect("the server runs");
+        });
+    });
+    let address = ready_rx.recv().expect("the server listens");
+    (address, shutdown, thread)
+}
+
 fn json_answer(
     path: &str,
     response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
@@ -328,12 +379,7 @@ fn find_file(dir: &Path, item: &str) -> PathBuf {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.stop();
     }
 }
 

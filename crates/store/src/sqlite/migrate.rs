@@ -50,6 +50,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "repair",
         sql: include_str!("../../migrations/sqlite/0006_repair.sql"),
     },
+    Migration {
+        version: 7,
+        name: "mail",
+        sql: include_str!("../../migrations/sqlite/0007_mail.sql"),
+    },
 ];
 
 /// The version a fully migrated database has.

@@ -7,6 +7,7 @@ mod access;
 mod apply;
 mod attachments;
 mod cases;
+mod mail;
 mod migrate;
 mod push;
 mod read;
@@ -24,6 +25,7 @@ use crate::{
     Feedback, MeasureTally, NewAttachment, NewDelivery, Store, StoreError, StoredCase,
     StoredRecord, Subject, Subscription, TypicalCase, Verification,
 };
+use crate::{Contact, Mail, MailQuery, NewMail, Party};
 
 /// The file [`SqliteStore::open_in_dir`] keeps the database in.
 const FILE_NAME: &str = "gongxin.sqlite";
@@ -423,5 +425,33 @@ impl Store for SqliteStore {
 
     fn attachment_references(&self, id: &str) -> Result<Vec<AttachmentReference>, StoreError> {
         attachments::attachment_references(&self.conn, id)
+    }
+
+    fn set_contact(&mut self, contact: &Contact) -> Result<(), StoreError> {
+        mail::set_contact(&self.conn, contact)
+    }
+
+    fn remove_contact(&mut self, party: &Party) -> Result<bool, StoreError> {
+        mail::remove_contact(&self.conn, party)
+    }
+
+    fn contact(&self, party: &Party) -> Result<Option<Contact>, StoreError> {
+        mail::contact(&self.conn, party)
+    }
+
+    fn mail_position(&self) -> Result<Option<u64>, StoreError> {
+        mail::mail_position(&self.conn)
+    }
+
+    fn enqueue_mails(&mut self, mails: &[NewMail], position: u64) -> Result<u64, StoreError> {
+        mail::enqueue_mails(&mut self.conn, mails, position)
+    }
+
+    fn settle_mail(&mut self, id: u64, attempt: &Attempt) -> Result<bool, StoreError> {
+        mail::settle_mail(&self.conn, id, attempt)
+    }
+
+    fn mails(&self, query: &MailQuery) -> Result<Vec<Mail>, StoreError> {
+        mail::mails(&self.conn, query)
     }
 }

@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use std::fmt::Display;
 
 use chrono::NaiveDate;
-use gongxin_core::event::{Event, EventKind, Hash};
-use gongxin_core::record::{Record, RecordId, RecordStatus};
+use gongxin_core::event::{Event, EventKind};
+use gongxin_core::record::{Record, RecordId};
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::{ChainHead, db};
+pub(super) use crate::decode::{corrupt, hash, record_id, seq, status, status_str};
 use crate::{Counts, StoreError, StoredRecord, Subject};
 
 /// The columns [`event`] decodes, in its order.
@@ -47,10 +48,6 @@ pub(super) fn query_all<T>(
     Ok(found)
 }
 
-pub(super) fn corrupt(message: impl Into<String>) -> StoreError {
-    StoreError::Corrupt(message.into())
-}
-
 /// Column `index` as `T`; a value of another type is corruption, not an engine failure.
 ///
 /// `what` names the value in an error; pass `format_args!` so that the hot paths format
@@ -66,44 +63,6 @@ pub(super) fn column<T: FromSql>(
         | rusqlite::Error::IntegralValueOutOfRange(..) => corrupt(format!("{what}: {e}")),
         other => StoreError::Database(format!("{what}: {other}")),
     })
-}
-
-/// A sequence number as stored (positive) to the domain's `u64`.
-pub(super) fn seq(value: i64, what: impl Display) -> Result<u64, StoreError> {
-    u64::try_from(value)
-        .ok()
-        .filter(|&s| s > 0)
-        .ok_or_else(|| corrupt(format!("{what}: {value} is not a sequence number")))
-}
-
-pub(super) fn hash(bytes: &[u8], what: impl Display) -> Result<Hash, StoreError> {
-    bytes
-        .try_into()
-        .map(Hash)
-        .map_err(|_| corrupt(format!("{what}: {} bytes, not a SHA-256", bytes.len())))
-}
-
-pub(super) fn record_id(bytes: &[u8], what: impl Display) -> Result<RecordId, StoreError> {
-    bytes
-        .try_into()
-        .map(RecordId)
-        .map_err(|_| corrupt(format!("{what}: {} bytes, not a record id", bytes.len())))
-}
-
-/// How a status is stored: the snake_case name it has in payloads.
-pub(super) fn status_str(status: RecordStatus) -> &'static str {
-    match status {
-        RecordStatus::Normal => "normal",
-        RecordStatus::Revoked => "revoked",
-    }
-}
-
-pub(super) fn status(text: &str, what: impl Display) -> Result<RecordStatus, StoreError> {
-    match text {
-        "normal" => Ok(RecordStatus::Normal),
-        "revoked" => Ok(RecordStatus::Revoked),
-        other => Err(corrupt(format!("{what}: unknown status `{other}`"))),
-    }
 }
 
 /// Decodes the [`EVENT_COLUMNS`] of a row.

@@ -7,6 +7,7 @@
 
 mod attachments;
 pub mod fixtures;
+mod mail;
 mod repairs;
 
 use std::slice;
@@ -24,7 +25,54 @@ pub use attachments::attachments_are_stored_once_by_content;
 use fixtures::{
     company, corrected, date, old_org_code, penalty, penalty_for, reg_no, revoked, uscc,
 };
+pub use mail::mails_are_planned_once_per_event_and_party;
 pub use repairs::repairs_mark_their_record;
+
+/// Declares one `#[test]` per conformance function, each running it on the harness that
+/// `$harness(test_name)` returns; `None` means the engine is not available here (the harness
+/// said why), and the test passes without running. Every engine's test file invokes it once,
+/// so that every engine runs the same list: a new conformance function goes here, and only
+/// here.
+macro_rules! suite {
+    ($harness:path) => {
+        $crate::conformance::suite!(@tests $harness;
+            record_lifecycle,
+            repairs_mark_their_record,
+            records_found_by_old_code,
+            old_code_records_arriving_later,
+            duplicate_keys_in_one_batch,
+            failed_batch_leaves_nothing,
+            persists_across_reopen,
+            corrections_move_and_rename,
+            absent_things_are_empty,
+            large_batches,
+            old_codes_given_in_rows_map_to_the_subject,
+            keys_are_found_by_secret_digest_and_revoked,
+            the_audit_log_appends_and_filters,
+            arrivals_count_records_by_day,
+            subjects_are_walked_in_code_order,
+            cases_are_steps_in_the_log,
+            the_check_log_appends_once,
+            subscriptions_and_their_deliveries,
+            feedback_is_reported_once_and_tallied,
+            the_typical_case_register_publishes_once,
+            records_of_many_agrees_with_records_of,
+            attachments_are_stored_once_by_content,
+            mails_are_planned_once_per_event_and_party,
+        );
+    };
+    (@tests $harness:path; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                if let Some(mut harness) = $harness(stringify!($name)) {
+                    $crate::conformance::$name(&mut harness);
+                }
+            }
+        )*
+    };
+}
+pub(crate) use suite;
 
 /// How a test gets stores of one engine.
 pub trait Harness {
