@@ -53,6 +53,12 @@ enum Command {
     Screen(commands::screen::ScreenArgs),
     /// Rebuild the search index from the store (stop the server first).
     Reindex(commands::reindex::ReindexArgs),
+    /// Pull a peer node's records into this node (federation), once or following.
+    Federate(commands::federate::FederateArgs),
+    /// Write a consistent snapshot of the store while the platform runs.
+    Backup(commands::backup::BackupArgs),
+    /// Verify a snapshot and install it as the store, then rebuild the search index.
+    Restore(commands::backup::RestoreArgs),
     /// Measure the platform against plain tools on the same work.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -73,6 +79,9 @@ fn main() -> ExitCode {
         Command::Keys(command) => commands::keys::run(command),
         Command::Reindex(args) => commands::reindex::run(args),
         Command::Screen(args) => commands::screen::run(args),
+        Command::Federate(args) => commands::federate::run(args),
+        Command::Backup(args) => commands::backup::backup(args),
+        Command::Restore(args) => commands::backup::restore(args),
     };
     match result {
         Ok(code) => code,

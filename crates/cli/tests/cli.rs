@@ -73,6 +73,9 @@ fn every_command_has_help() {
         vec!["keys", "revoke", "--help"],
         vec!["reindex", "--help"],
         vec!["screen", "--help"],
+        vec!["backup", "--help"],
+        vec!["restore", "--help"],
+        vec!["federate", "--help"],
     ] {
         let output = gongxin(&command);
         assert!(output.status.success(), "{command:?}");
@@ -465,4 +468,98 @@ fn screen_writes_one_row_per_applicant_and_logs_the_batch() {
     ]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("government_procurement"));
+}
+
+#[test]
+fn a_backup_taken_while_importing_restores_to_a_store_that_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = generated_and_imported(dir.path(), "admin_penalty", 100, 1_000);
+    // A larger import goes on while the backup is taken.
+    let more = dir.path().join("more");
+    let generated = gongxin(&[
+        "generate",
+        "--subjects",
+        "2000",
+        "--records",
+        "20000",
+        "--item",
+        "admin_license",
+        "--bad-per-mille",
+        "0",
+        "--out",
+        path(&more),
+    ]);
+    assert!(generated.status.success());
+    let mut import = Command::new(env!("CARGO_BIN_EXE_gongxin"))
+        .args([
+            "import",
+            "--data-dir",
+            path(&data),
+            "--item",
+            "admin_license",
+            path(&more.join("admin_license.csv")),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let snapshot = dir.path().join("backup.sqlite");
+    let backup = gongxin(&[
+        "backup",
+        "--data-dir",
+        path(&data),
+        "--out",
+        path(&snapshot),
+    ]);
+    assert!(backup.status.success(), "{}", stdout(&backup));
+    let taken: Value = serde_json::from_str(stdout(&backup).trim()).unwrap();
+    assert!(taken["events"].as_u64().unwrap() >= 1_000, "{taken}");
+    assert!(import.wait().unwrap().success());
+    // Never over an existing file.
+    let again = gongxin(&[
+        "backup",
+        "--data-dir",
+        path(&data),
+        "--out",
+        path(&snapshot),
+    ]);
+    assert!(!again.status.success());
+
+    // Restored into a new data directory: it verifies, with the head the backup reported,
+    // and its search index is rebuilt.
+    let restored = dir.path().join("restored");
+    let restore = gongxin(&["restore", "--data-dir", path(&restored), path(&snapshot)]);
+    assert!(restore.status.success(), "{}", stdout(&restore));
+    let verify = gongxin(&["verify", "--data-dir", path(&restored)]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+    let head = taken["head"].as_str().unwrap();
+    assert!(stdout(&verify).contains(head), "{}", stdout(&verify));
+    assert!(stdout(&restore).contains("search index rebuilt"));
+
+    // An existing store is kept aside only when asked.
+    let refused = gongxin(&["restore", "--data-dir", path(&restored), path(&snapshot)]);
+    assert!(!refused.status.success());
+    let replaced = gongxin(&[
+        "restore",
+        "--data-dir",
+        path(&restored),
+        "--replace",
+        path(&snapshot),
+    ]);
+    assert!(replaced.status.success(), "{}", stdout(&replaced));
+    assert!(restored.join("gongxin.sqlite.before-restore").exists());
+
+    // A backup edited behind the platform's back is refused, and nothing is installed.
+    let tampered = dir.path().join("tampered.sqlite");
+    std::fs::copy(&snapshot, &tampered).unwrap();
+    let db = rusqlite::Connection::open(&tampered).unwrap();
+    db.execute("UPDATE events SET actor = 'someone' WHERE seq = 10", [])
+        .unwrap();
+    drop(db);
+    let elsewhere = dir.path().join("elsewhere");
+    let refused = gongxin(&["restore", "--data-dir", path(&elsewhere), path(&tampered)]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("does not verify"));
+    assert!(!elsewhere.join("gongxin.sqlite").exists());
 }

@@ -58,6 +58,10 @@ pub struct ServerConfig {
     /// Working days from filing that extensions may reach in all. Env
     /// `GONGXIN_OBJECTION_EXTENDED_DAYS`. Default 20.
     pub objection_extended_days: u32,
+    /// This platform's name among federated nodes (e.g. its division code): the origin of
+    /// the records made here, as peers pulling its feed record them. Must differ between
+    /// nodes that exchange records. Env `GONGXIN_NODE_ID`. Default `gongxin`.
+    pub node_id: String,
     /// Working days from a credit-repair application for the responsible unit to decide.
     /// Env `GONGXIN_REPAIR_REVIEW_DAYS`. Default 10. (Repair is free: there is no fee
     /// setting.)
@@ -119,6 +123,7 @@ impl Default for ServerConfig {
             objection_forward_days: 2,
             objection_decide_days: 5,
             objection_extended_days: 20,
+            node_id: "gongxin".to_owned(),
             repair_review_days: 10,
             repair_push_days: 3,
             smtp_relay: None,
@@ -235,6 +240,7 @@ impl ServerConfig {
             "GONGXIN_OBJECTION_EXTENDED_DAYS",
             &mut config.objection_extended_days,
         )?;
+        override_from(&lookup, "GONGXIN_NODE_ID", &mut config.node_id)?;
         override_from(
             &lookup,
             "GONGXIN_REPAIR_REVIEW_DAYS",

@@ -11,6 +11,7 @@ pub mod config;
 pub mod discipline;
 pub mod dispatch;
 mod error;
+pub mod federation;
 mod inbox;
 pub mod indexer;
 mod limit;

@@ -16,7 +16,7 @@ use gongxin_core::record::{Change, PreparedRecord, Record, RecordId, RecordStatu
 use gongxin_core::repair::{Repair, RepairOutcome};
 
 pub use self::postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{Snapshot, SqliteStore};
 
 /// A storage failure. Engine errors are wrapped, never matched on by callers.
 #[derive(Debug, thiserror::Error)]

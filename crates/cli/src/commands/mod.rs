@@ -1,11 +1,13 @@
 //! One module per subcommand.
 
+pub mod backup;
 pub mod bench;
 pub mod bench_screen;
 pub mod bench_serve;
 pub mod catalog;
 pub mod code;
 pub mod demo;
+pub mod federate;
 pub mod generate;
 pub mod import;
 pub mod keys;

@@ -57,6 +57,8 @@ pub struct FeedPage {
     /// Whether any event delivered goes beyond the public view: the read is audited.
     #[serde(skip)]
     pub beyond_public: bool,
+    /// The node serving the feed (`node_id`): the origin of every event without one.
+    pub node: String,
 }
 
 /// One event as the caller may see it.
@@ -71,6 +73,10 @@ pub struct FeedEvent {
     pub subject: String,
     /// The record id (hex), or empty for events not about one record.
     pub record: String,
+    /// The node a record change came from when it arrived by federation; absent when it was
+    /// made at the serving node (see `FeedPage::node`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     /// The record as of this event, as the caller may see it: the single-record view.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub view: Option<RecordView>,
@@ -85,6 +91,14 @@ pub struct FeedEvent {
     pub notice: Option<Notice>,
 }
 
+/// The actor of events a node applies from a peer: `node:` and the node the change came from.
+pub const NODE_ACTOR_PREFIX: &str = "node:";
+
+/// The node an event's change came from, when it arrived by federation.
+pub fn origin_of(actor: &str) -> Option<&str> {
+    actor.strip_prefix(NODE_ACTOR_PREFIX)
+}
+
 impl FeedEvent {
     /// `event` with nothing shown beyond its place in the chain; the caller adds the view.
     fn of(event: &Event, show_actor: bool) -> FeedEvent {
@@ -93,6 +107,7 @@ impl FeedEvent {
             prev_hash: event.prev_hash.to_string(),
             subject: event.subject.clone(),
             record: event.record.clone(),
+            origin: origin_of(&event.actor).map(str::to_owned),
             view: None,
             payload: None,
             repair: None,
@@ -269,7 +284,8 @@ pub async fn events(
                 Some(code) => Some(scan.filter_subject(code)?),
                 None => None,
             };
-            let page = scan.page(&query, subject.as_deref())?;
+            let mut page = scan.page(&query, subject.as_deref())?;
+            page.node.clone_from(&state.config.node_id);
             Ok((page, subject))
         })
         .await?;
@@ -449,6 +465,7 @@ impl<'a> Scan<'a> {
             next: cursor,
             has_more,
             beyond_public,
+            node: String::new(),
         })
     }
 

@@ -6,12 +6,15 @@
 mod access;
 mod apply;
 mod attachments;
+mod backup;
 mod cases;
 mod mail;
 mod migrate;
 mod push;
 mod read;
 mod verify;
+
+pub use backup::Snapshot;
 
 use std::path::Path;
 
@@ -31,7 +34,7 @@ use crate::{Contact, Mail, MailQuery, NewMail, Party};
 const FILE_NAME: &str = "gongxin.sqlite";
 
 /// Enough for every statement the store prepares, so that none is ever re-parsed.
-const STATEMENT_CACHE: usize = 80;
+const STATEMENT_CACHE: usize = 128;
 
 /// A [`Store`] in one SQLite database file.
 ///
