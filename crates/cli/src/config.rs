@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use gongxin_codes::Whitelist;
-use std::sync::Arc;
 
 use gongxin_core::calendar::WorkCalendar;
 use gongxin_core::catalog::Catalog;
@@ -16,7 +15,7 @@ use gongxin_core::publication::PublicationRules;
 use gongxin_core::repair::RepairRules;
 use gongxin_search::SearchIndex;
 use gongxin_server::{BoxedStore, Clock, Platform, StoreFactory};
-use gongxin_store::{PostgresStore, SqliteStore};
+use gongxin_store::StoreLocation;
 
 /// Options every command that reads or writes the platform's data takes.
 #[derive(Debug, Clone, Args)]
@@ -130,7 +129,7 @@ impl DataArgs {
         let index_dir = gongxin_server::indexer::index_dir(&self.data_dir);
         let search = SearchIndex::open(&index_dir)
             .with_context(|| format!("opening the search index in {}", index_dir.display()))?;
-        let open_store = self.store_factory()?;
+        let open_store = self.store_factory();
         Ok(Platform {
             data_dir: self.data_dir.clone(),
             catalog,
@@ -158,30 +157,26 @@ impl DataArgs {
     /// A connection to the platform's store: PostgreSQL when a database URL is given,
     /// otherwise SQLite in the data directory.
     pub fn open_store(&self) -> Result<BoxedStore> {
-        let open = self.store_factory()?;
-        open().with_context(|| match self.database_url {
-            Some(_) => "opening the store in PostgreSQL".to_owned(),
-            None => format!("opening the store in {}", self.data_dir.display()),
-        })
+        let location = self.location();
+        location
+            .open()
+            .with_context(|| format!("opening the store {}", location.describe()))
     }
 
-    /// How to open connections to the platform's store: the engine is chosen here, once,
-    /// and nothing after this sees which one it is.
-    pub fn store_factory(&self) -> Result<StoreFactory> {
+    /// Where the platform's store is: the engine is chosen here, once, and nothing after
+    /// this sees which one it is.
+    pub fn location(&self) -> StoreLocation {
         match &self.database_url {
-            None => {
-                let data_dir = self.data_dir.clone();
-                Ok(Arc::new(move || {
-                    SqliteStore::open_in_dir(&data_dir).map(|store| Box::new(store) as BoxedStore)
-                }))
-            }
-            Some(DatabaseUrl(url)) => {
-                let url = url.clone();
-                Ok(Arc::new(move || {
-                    PostgresStore::open(&url).map(|store| Box::new(store) as BoxedStore)
-                }))
-            }
+            None => StoreLocation::Sqlite {
+                data_dir: self.data_dir.clone(),
+            },
+            Some(DatabaseUrl(url)) => StoreLocation::Postgres { url: url.clone() },
         }
+    }
+
+    /// How to open connections to the platform's store.
+    pub fn store_factory(&self) -> StoreFactory {
+        self.location().factory()
     }
 }
 

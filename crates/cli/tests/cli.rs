@@ -67,6 +67,7 @@ fn every_command_has_help() {
         vec!["bench", "ingest", "--help"],
         vec!["bench", "serve", "--help"],
         vec!["bench", "screen", "--help"],
+        vec!["bench", "federate", "--help"],
         vec!["serve", "--help"],
         vec!["keys", "create", "--help"],
         vec!["keys", "list", "--help"],

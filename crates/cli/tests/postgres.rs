@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use gongxin_store::{PostgresStore, Store};
+use gongxin_testing::TestSchema;
 use postgres::{Client, NoTls};
 
 fn gongxin(args: &[&str]) -> Output {
@@ -25,50 +26,6 @@ fn stdout(output: &Output) -> String {
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("UTF-8 temp path")
-}
-
-/// A schema of its own in the test database, dropped with the value.
-struct Schema {
-    admin: Client,
-    name: String,
-    /// The database URL with the schema as the connection's search path.
-    url: String,
-}
-
-impl Schema {
-    fn new(test: &str) -> Option<Schema> {
-        let base = std::env::var("GONGXIN_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-        let mut config: postgres::Config = base.parse().expect("a valid test database URL");
-        config.connect_timeout(std::time::Duration::from_secs(3));
-        let mut admin = match config.connect(NoTls) {
-            Ok(client) => client,
-            Err(e) if std::env::var_os("GONGXIN_REQUIRE_POSTGRES").is_some() => {
-                panic!("postgresql not reachable at {base} (GONGXIN_REQUIRE_POSTGRES is set): {e}")
-            }
-            Err(_) => {
-                eprintln!("skipped: postgresql not reachable");
-                return None;
-            }
-        };
-        let name = format!("gxt_cli_{test}_{}", std::process::id());
-        admin
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
-            ))
-            .unwrap();
-        let separator = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{separator}options=-c%20search_path%3D{name}");
-        Some(Schema { admin, name, url })
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let _ = self
-            .admin
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-    }
 }
 
 /// A generated file of `records` penalties, in `dir/in`.
@@ -93,7 +50,7 @@ fn generated(dir: &Path, records: u32) -> std::path::PathBuf {
 
 #[test]
 fn import_and_verify_against_postgresql() {
-    let Some(schema) = Schema::new("import") else {
+    let Some(schema) = TestSchema::create("cli_import") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -104,7 +61,7 @@ fn import_and_verify_against_postgresql() {
         "--data-dir",
         path(&data),
         "--database-url",
-        &schema.url,
+        &schema.url(),
         "--item",
         "admin_penalty",
         path(&file),
@@ -123,7 +80,7 @@ fn import_and_verify_against_postgresql() {
     // The store is in PostgreSQL; the data directory holds the key, and no database file.
     assert!(!data.join("gongxin.sqlite").exists());
     assert!(data.join("personal-data.key").exists());
-    let store = PostgresStore::open(&schema.url).unwrap();
+    let store = PostgresStore::open(&schema.url()).unwrap();
     let counts = store.counts().unwrap();
     assert_eq!((counts.records, counts.events), (300, 300));
 
@@ -137,7 +94,7 @@ fn import_and_verify_against_postgresql() {
             "admin_penalty",
         ])
         .arg(&file)
-        .env("GONGXIN_DATABASE_URL", &schema.url)
+        .env("GONGXIN_DATABASE_URL", schema.url())
         .output()
         .unwrap();
     assert!(again.status.success());
@@ -148,7 +105,7 @@ fn import_and_verify_against_postgresql() {
         "--data-dir",
         path(&data),
         "--database-url",
-        &schema.url,
+        &schema.url(),
     ]);
     assert!(verified.status.success(), "{}", stdout(&verified));
     assert!(
@@ -158,7 +115,7 @@ fn import_and_verify_against_postgresql() {
     );
 
     // An event edited in SQL behind the platform's back is named.
-    let mut raw = Client::connect(&schema.url, NoTls).unwrap();
+    let mut raw = Client::connect(&schema.url(), NoTls).unwrap();
     raw.execute(
         "UPDATE events SET recorded_at_us = recorded_at_us + 1 WHERE seq = 42",
         &[],
@@ -169,7 +126,7 @@ fn import_and_verify_against_postgresql() {
         "--data-dir",
         path(&data),
         "--database-url",
-        &schema.url,
+        &schema.url(),
     ]);
     assert_eq!(verified.status.code(), Some(1));
     assert!(
@@ -200,7 +157,7 @@ fn a_database_url_that_is_not_postgresql_is_refused() {
 /// `gongxin serve` over PostgreSQL answers from what was imported.
 #[test]
 fn serve_answers_from_postgresql() {
-    let Some(schema) = Schema::new("serve") else {
+    let Some(schema) = TestSchema::create("cli_serve") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -211,14 +168,14 @@ fn serve_answers_from_postgresql() {
         "--data-dir",
         path(&data),
         "--database-url",
-        &schema.url,
+        &schema.url(),
         "--item",
         "admin_penalty",
         path(&file),
     ]);
     assert!(imported.status.success(), "{}", stdout(&imported));
     let subject = {
-        let store = PostgresStore::open(&schema.url).unwrap();
+        let store = PostgresStore::open(&schema.url()).unwrap();
         store.events_after(0, 1).unwrap().remove(0).subject
     };
 
@@ -230,7 +187,7 @@ fn serve_answers_from_postgresql() {
             "--listen",
             "127.0.0.1:0",
         ])
-        .args(["--database-url", &schema.url])
+        .args(["--database-url", &schema.url()])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -252,4 +209,259 @@ fn serve_answers_from_postgresql() {
     server.wait().unwrap();
     let body = answer.expect("the profile is served");
     assert!(body.contains(&subject), "{body}");
+}
+
+fn events_in(url: &str) -> u64 {
+    PostgresStore::open(url).unwrap().log_head().unwrap()
+}
+
+/// Polls until the store at `url` holds more than `seq` events; panics after a minute.
+fn until_more_than(url: &str, seq: u64) {
+    let started = std::time::Instant::now();
+    while events_in(url) <= seq {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no event after {seq} arrived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// `gongxin backup` of a PostgreSQL store while an import goes on, restored by `gongxin
+/// restore` into another schema: `gongxin verify` passes there with the backup's head, which
+/// is the live log's event at the backup's position.
+#[test]
+fn a_backup_taken_while_importing_restores_into_another_schema_that_verifies() {
+    let Some(source) = TestSchema::create("cli_backup") else {
+        return;
+    };
+    let copy = TestSchema::create("cli_restored").expect("reachable a moment ago");
+    let third = TestSchema::create("cli_refused").expect("reachable a moment ago");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let first = generated(dir.path(), 300);
+    let imported = gongxin(&[
+        "import",
+        "--data-dir",
+        path(&data),
+        "--database-url",
+        &source.url(),
+        "--item",
+        "admin_penalty",
+        path(&first),
+    ]);
+    assert!(imported.status.success(), "{}", stdout(&imported));
+    let more = dir.path().join("more");
+    let generated_more = gongxin(&[
+        "generate",
+        "--subjects",
+        "2000",
+        "--records",
+        "20000",
+        "--item",
+        "admin_license",
+        "--bad-per-mille",
+        "0",
+        "--out",
+        path(&more),
+    ]);
+    assert!(generated_more.status.success());
+
+    // An import in small batches goes on while the backup is taken.
+    let mut import = Command::new(env!("CARGO_BIN_EXE_gongxin"))
+        .args([
+            "import",
+            "--data-dir",
+            path(&data),
+            "--item",
+            "admin_license",
+        ])
+        .args(["--batch-rows", "100", "--database-url", &source.url()])
+        .arg(more.join("admin_license.csv"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    until_more_than(&source.url(), 300);
+    let snapshot = dir.path().join("gongxin.backup");
+    let backup = gongxin(&[
+        "backup",
+        "--data-dir",
+        path(&data),
+        "--database-url",
+        &source.url(),
+        "--out",
+        path(&snapshot),
+    ]);
+    assert!(
+        backup.status.success(),
+        "{}{}",
+        stdout(&backup),
+        String::from_utf8_lossy(&backup.stderr)
+    );
+    let taken: serde_json::Value = serde_json::from_str(stdout(&backup).trim()).unwrap();
+    let events = taken["events"].as_u64().unwrap();
+    let head = taken["head"].as_str().unwrap().to_owned();
+    assert!(events > 300, "{taken}");
+    // The import went on after the snapshot.
+    until_more_than(&source.url(), events);
+    assert!(import.wait().unwrap().success());
+    let live = PostgresStore::open(&source.url()).unwrap();
+    assert!(live.log_head().unwrap() > events);
+    assert_eq!(
+        live.events_after(events - 1, 1).unwrap()[0]
+            .hash
+            .to_string(),
+        head,
+        "the backup's head is the live log's event at its position"
+    );
+    // Never over an existing file.
+    let again = gongxin(&[
+        "backup",
+        "--data-dir",
+        path(&data),
+        "--database-url",
+        &source.url(),
+        "--out",
+        path(&snapshot),
+    ]);
+    assert!(!again.status.success());
+
+    // Restored into another schema, with a data directory of its own: it verifies, with the
+    // backup's head, and its search index is rebuilt.
+    let restored_data = dir.path().join("restored");
+    let restore = gongxin(&[
+        "restore",
+        "--data-dir",
+        path(&restored_data),
+        "--database-url",
+        &copy.url(),
+        path(&snapshot),
+    ]);
+    assert!(
+        restore.status.success(),
+        "{}{}",
+        stdout(&restore),
+        String::from_utf8_lossy(&restore.stderr)
+    );
+    assert!(
+        stdout(&restore).contains("search index rebuilt"),
+        "{}",
+        stdout(&restore)
+    );
+    let verify = gongxin(&[
+        "verify",
+        "--data-dir",
+        path(&restored_data),
+        "--database-url",
+        &copy.url(),
+    ]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+    assert!(
+        stdout(&verify).contains(&format!("intact: {events} events, chain head {head}")),
+        "{}",
+        stdout(&verify)
+    );
+    assert_eq!(events_in(&copy.url()), events);
+
+    // A schema holding a store is replaced only when asked, and then kept aside.
+    let refused = gongxin(&[
+        "restore",
+        "--data-dir",
+        path(&restored_data),
+        "--database-url",
+        &copy.url(),
+        path(&snapshot),
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("restore into an empty schema"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let replaced = gongxin(&[
+        "restore",
+        "--data-dir",
+        path(&restored_data),
+        "--database-url",
+        &copy.url(),
+        "--replace",
+        path(&snapshot),
+    ]);
+    assert!(replaced.status.success(), "{}", stdout(&replaced));
+    let aside: Vec<String> = copy
+        .admin()
+        .query(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE $1",
+            &[&format!("{}_before_restore_%", copy.name())],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    let kept: i64 = copy
+        .admin()
+        .query_one(&format!("SELECT count(*) FROM {}.events", aside[0]), &[])
+        .unwrap()
+        .get(0);
+    copy.admin()
+        .batch_execute(&format!("DROP SCHEMA {} CASCADE", aside[0]))
+        .unwrap();
+    assert_eq!(kept as u64, events);
+
+    // A PostgreSQL backup is not a SQLite one.
+    let wrong = gongxin(&[
+        "restore",
+        "--data-dir",
+        path(&dir.path().join("sqlite")),
+        path(&snapshot),
+    ]);
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("is a PostgreSQL backup"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+
+    // A backup of a log edited behind the platform's back is refused, and nothing is
+    // restored.
+    source
+        .client()
+        .execute("UPDATE events SET actor = 'someone' WHERE seq = 10", &[])
+        .unwrap();
+    let tampered = dir.path().join("tampered.backup");
+    let backup = gongxin(&[
+        "backup",
+        "--data-dir",
+        path(&data),
+        "--database-url",
+        &source.url(),
+        "--out",
+        path(&tampered),
+    ]);
+    assert!(backup.status.success());
+    let refused = gongxin(&[
+        "restore",
+        "--data-dir",
+        path(&dir.path().join("elsewhere")),
+        "--database-url",
+        &third.url(),
+        path(&tampered),
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("does not verify"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let tables: i64 = third
+        .admin()
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = $1",
+            &[&third.name()],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 0);
 }

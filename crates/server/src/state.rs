@@ -20,11 +20,9 @@ use crate::error::ApiError;
 use crate::limit::RateLimiter;
 use crate::metrics::Metrics;
 
-/// A store connection that can move between threads.
-pub type BoxedStore = Box<dyn Store + Send>;
-
-/// Opens a new connection to the platform's store; one per pooled reader and one writer.
-pub type StoreFactory = Arc<dyn Fn() -> Result<BoxedStore, StoreError> + Send + Sync>;
+/// A store connection that can move between threads, and how the server opens them (one per
+/// pooled reader and one writer): [`gongxin_store::StoreLocation::factory`] makes one.
+pub use gongxin_store::{BoxedStore, StoreFactory};
 
 /// The platform's rules and data, as the server was started with them.
 pub struct Platform {

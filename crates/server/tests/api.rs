@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use common::{TestServer, agent, encode, error_of};
 use gongxin_core::catalog::{Catalog, Disclosure, FieldType};
-use gongxin_store::Store;
 use serde_json::{Value, json};
 
 #[test]

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use common::browser::{Browser, ELEMENT, browser_installed};
 use common::{TestServer, agent, encode};
-use gongxin_store::{AuditQuery, Store};
+use gongxin_store::AuditQuery;
 use serde_json::{Value, json};
 
 struct Answer {

@@ -6,7 +6,6 @@ mod common;
 
 use common::{Options, TestServer, date, error_of, unit_code};
 use gongxin_core::access::Principal;
-use gongxin_store::Store;
 use serde_json::{Value, json};
 
 struct Setup {

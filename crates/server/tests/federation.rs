@@ -13,7 +13,7 @@ use gongxin_codes::Whitelist;
 use gongxin_core::access::Principal;
 use gongxin_core::catalog::Catalog;
 use gongxin_server::federation::{FederationError, Local, Peer, PullReport, cursor_file, pull};
-use gongxin_store::{SqliteStore, Store};
+use gongxin_store::Store;
 use serde_json::json;
 
 const CITY: &str = "350200";
@@ -21,7 +21,7 @@ const PROVINCE: &str = "350000";
 const NATION: &str = "100000";
 
 /// Every record a store holds: id → (content hash, status).
-fn records(store: &SqliteStore) -> BTreeMap<String, (String, String)> {
+fn records(store: &dyn Store) -> BTreeMap<String, (String, String)> {
     let total = store.counts().unwrap().events as usize;
     let mut held = BTreeMap::new();
     for event in store.events_after(0, total).unwrap() {
@@ -44,7 +44,7 @@ fn records(store: &SqliteStore) -> BTreeMap<String, (String, String)> {
 }
 
 /// The actor of the first event of each record.
-fn origins(store: &SqliteStore) -> BTreeMap<String, String> {
+fn origins(store: &dyn Store) -> BTreeMap<String, String> {
     let total = store.counts().unwrap().events as usize;
     let mut first = BTreeMap::new();
     for event in store.events_after(0, total).unwrap() {
@@ -82,7 +82,7 @@ impl Node {
         let mut store = self.server.store();
         pull(
             &local,
-            &mut store,
+            &mut *store,
             &Peer {
                 url: &peer.base,
                 key: &peer.admin,
@@ -121,7 +121,7 @@ fn nodes_exchange_records_both_ways_and_converge_after_faults() {
             ..Options::default()
         }),
     };
-    let city_records = records(&city.server.store());
+    let city_records = records(&*city.server.store());
     assert!(city_records.len() > 500, "{}", city_records.len());
 
     // Up: the province pulls the city, one page at a time at first.
@@ -151,12 +151,12 @@ fn nodes_exchange_records_both_ways_and_converge_after_faults() {
     let rest = province.pull(&city.server, &up, None).unwrap();
     assert!(rest.caught_up, "{rest:?}");
     assert!(rest.refused.is_empty(), "{rest:?}");
-    let at_province = records(&province.server.store());
+    let at_province = records(&*province.server.store());
     for (id, version) in &city_records {
         assert_eq!(at_province.get(id), Some(version), "record {id}");
     }
     // Each city record is recorded as coming from the city.
-    let province_origins = origins(&province.server.store());
+    let province_origins = origins(&*province.server.store());
     let from_city = city_records
         .keys()
         .filter(|id| province_origins[*id] == format!("node:{CITY}"))
@@ -192,15 +192,19 @@ fn nodes_exchange_records_both_ways_and_converge_after_faults() {
     assert!(back.caught_up);
     assert!(back.own >= from_city as u64, "{back:?}");
     assert!(back.applied >= 1, "{back:?}");
-    let city_origins = origins(&city.server.store());
+    let city_origins = origins(&*city.server.store());
     assert!(
         city_origins
             .values()
             .all(|actor| actor != &format!("node:{CITY}")),
         "a node never applies its own changes"
     );
-    let province_records = records(&province.server.store());
-    assert_eq!(records(&city.server.store()), province_records, "converged");
+    let province_records = records(&*province.server.store());
+    assert_eq!(
+        records(&*city.server.store()),
+        province_records,
+        "converged"
+    );
     // Pulling again brings nothing.
     let idle = city.pull(&province.server, &down, None).unwrap();
     assert_eq!((idle.events, idle.applied), (0, 0), "{idle:?}");
@@ -209,11 +213,11 @@ fn nodes_exchange_records_both_ways_and_converge_after_faults() {
     let national = cursor_file(&nation.server.data_dir, &province.server.base);
     let all = nation.pull(&province.server, &national, None).unwrap();
     assert!(all.caught_up && all.refused.is_empty(), "{all:?}");
-    let at_nation = records(&nation.server.store());
+    let at_nation = records(&*nation.server.store());
     for (id, version) in &province_records {
         assert_eq!(at_nation.get(id), Some(version), "record {id}");
     }
-    let nation_origins = origins(&nation.server.store());
+    let nation_origins = origins(&*nation.server.store());
     let city_record = city_records.keys().next().unwrap();
     assert_eq!(nation_origins[city_record], format!("node:{CITY}"));
     assert!(

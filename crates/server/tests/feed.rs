@@ -1,13 +1,12 @@
 //! The change feed `GET /api/v1/feed` against a real server on port 0 with its own data
-//! directory.
+//! directory, each test on SQLite and on PostgreSQL (a schema of its own).
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Options, TestServer, agent, encode, error_of};
+use common::{Engine, Options, TestServer, agent, encode, error_of, on_both_engines};
 use gongxin_core::catalog::{Catalog, Disclosure, FieldType};
-use gongxin_store::Store;
 use serde_json::{Value, json};
 
 /// One page of the feed, which must be answered.
@@ -92,9 +91,21 @@ fn penalty_row(unit: &str, document_no: &str, name: &str, code: &str, date: &str
     })
 }
 
-#[test]
-fn paging_walks_every_event_once_in_order() {
-    let server = TestServer::start();
+// Every test but the last runs on SQLite and on PostgreSQL.
+on_both_engines!(
+    paging_walks_every_event_once_in_order,
+    filters_by_item_subject_and_region,
+    a_subject_key_sees_only_its_own_events,
+    a_key_and_a_purpose_are_required_and_pages_are_audited,
+    the_same_cursor_gives_the_same_page,
+    an_event_appended_between_pages_appears_once_on_a_later_page,
+    each_event_shows_its_version_and_a_revoked_record_leaves_the_public_feed,
+    a_field_is_shown_only_to_those_who_may_see_it,
+    a_sparse_filter_stops_at_the_scan_budget,
+);
+
+fn paging_walks_every_event_once_in_order(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let store = server.store();
     let total = store.counts().unwrap().events;
     assert!(total > 100, "the generated data makes events");
@@ -164,9 +175,8 @@ fn paging_walks_every_event_once_in_order() {
     }
 }
 
-#[test]
-fn filters_by_item_subject_and_region() {
-    let server = TestServer::start();
+fn filters_by_item_subject_and_region(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let admin = &server.admin;
     let everything = page(&server, "purpose=sync&limit=1000", admin);
     assert_eq!(everything["has_more"], false, "the test data fits one page");
@@ -308,9 +318,8 @@ fn filters_by_item_subject_and_region() {
     assert_eq!(events(&big).len(), all.len().min(1_000));
 }
 
-#[test]
-fn a_subject_key_sees_only_its_own_events() {
-    let server = TestServer::start();
+fn a_subject_key_sees_only_its_own_events(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let code = &server.subject_code;
     let about = subjects_by_seq(&server);
     let (own, _) = walk(&server, "", 2, &server.subject);
@@ -355,9 +364,8 @@ fn a_subject_key_sees_only_its_own_events() {
     }
 }
 
-#[test]
-fn a_key_and_a_purpose_are_required_and_pages_are_audited() {
-    let server = TestServer::start();
+fn a_key_and_a_purpose_are_required_and_pages_are_audited(engine: Engine) {
+    let server = TestServer::start_on(engine);
     assert_eq!(
         error_of(server.get_json("/api/v1/feed", None)),
         (401, "invalid_key".to_owned())
@@ -430,9 +438,8 @@ fn a_key_and_a_purpose_are_required_and_pages_are_audited() {
     assert_eq!(entries[2]["purpose"], "check");
 }
 
-#[test]
-fn the_same_cursor_gives_the_same_page() {
-    let server = TestServer::start();
+fn the_same_cursor_gives_the_same_page(engine: Engine) {
+    let server = TestServer::start_on(engine);
     for (key, query) in [
         (&server.department, "purpose=sync&limit=25&after=40"),
         (&server.auditor, "limit=25&after=40"),
@@ -452,9 +459,8 @@ fn the_same_cursor_gives_the_same_page() {
     }
 }
 
-#[test]
-fn an_event_appended_between_pages_appears_once_on_a_later_page() {
-    let server = TestServer::start();
+fn an_event_appended_between_pages_appears_once_on_a_later_page(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let key = &server.department;
     let before = server.store().counts().unwrap().events;
     let first = page(&server, "purpose=sync&limit=10", key);
@@ -529,9 +535,8 @@ fn submit(server: &TestServer, rows: Vec<Value>) -> Value {
     response.body_mut().read_json().unwrap()
 }
 
-#[test]
-fn each_event_shows_its_version_and_a_revoked_record_leaves_the_public_feed() {
-    let server = TestServer::start();
+fn each_event_shows_its_version_and_a_revoked_record_leaves_the_public_feed(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let start = server.store().counts().unwrap().events;
     let date = ((chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
         - chrono::Duration::days(3))
@@ -614,9 +619,8 @@ fn field<'a>(event: &'a Value, code: &str) -> Option<&'a str> {
         .map(|f| f["value"].as_str().unwrap())
 }
 
-#[test]
-fn a_field_is_shown_only_to_those_who_may_see_it() {
-    let server = TestServer::start();
+fn a_field_is_shown_only_to_those_who_may_see_it(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let catalog = Catalog::embedded().unwrap();
     let key = common::personal_key();
     let store = server.store();
@@ -701,11 +705,11 @@ fn a_field_is_shown_only_to_those_who_may_see_it() {
     assert!(public.iter().all(|e| e["view"]["public"] == true));
 }
 
-#[test]
-fn a_sparse_filter_stops_at_the_scan_budget() {
+fn a_sparse_filter_stops_at_the_scan_budget(engine: Engine) {
     let server = TestServer::start_with(Options {
         subjects: 200,
         records: 12_000,
+        engine,
         ..Options::default()
     });
     let total = server.store().counts().unwrap().events;

@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use common::{Options, TestServer, agent, date, error_of, unit_code};
 use gongxin_core::access::Principal;
 use gongxin_server::config::ServerConfig;
-use gongxin_store::{MailQuery, Store};
+use gongxin_store::MailQuery;
 use serde_json::{Value, json};
 
 const SENDER: &str = "noreply@credit.xm.gov.cn";

@@ -7,7 +7,7 @@ mod common;
 
 use common::{Options, TestServer, agent, date, error_of, unit_code};
 use gongxin_core::access::Principal;
-use gongxin_store::{AuditQuery, Store};
+use gongxin_store::AuditQuery;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 

@@ -14,7 +14,7 @@ mod common;
 use common::browser::{Browser, browser_installed};
 use common::{AT_US, Options, TestServer, company_code, date, encode, unit_code};
 use gongxin_core::access::Principal;
-use gongxin_store::{AuditQuery, CaseKind, Store};
+use gongxin_store::{AuditQuery, CaseKind};
 use serde_json::json;
 
 const TODAY: &str = "2025-09-30";

@@ -1,21 +1,16 @@
 //! Push and feedback of joint reward and discipline over real HTTP: webhook subscriptions
 //! delivered to receivers listening on loopback ports inside the test, signed, retried,
 //! dead-lettered and replayed; expiry told on the day after an entry's last day; feedback on
-//! checks, the statistics, and the typical-case register.
+//! checks, the statistics, and the typical-case register — each on SQLite and on PostgreSQL.
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Options, TestServer, agent, date, error_of, unit_code};
+use common::hooks::{Received, Receiver, wait_for};
+use common::{Engine, Options, TestServer, agent, date, error_of, on_both_engines, unit_code};
 use gongxin_core::access::Principal;
 use gongxin_server::config::ServerConfig;
-use gongxin_store::Store;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -27,133 +22,6 @@ fn fast_push(config: &mut ServerConfig) {
     config.push_max_attempts = 4;
     config.push_timeout_ms = 500;
     config.push_checked_within_days = 30;
-}
-
-/// Polls `done` until it holds or `within` passes; whether it held.
-fn wait_for(within: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let until = Instant::now() + within;
-    loop {
-        if done() {
-            return true;
-        }
-        if Instant::now() > until {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// A webhook receiver: a plain HTTP/1.1 server on a loopback port that records every request
-// and answers with the status it is told to (0: never answers).
-
-#[derive(Debug, Clone)]
-struct Received {
-    at: Instant,
-    headers: BTreeMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(&name.to_ascii_lowercase())
-            .map_or("", String::as_str)
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("a delivery's body is JSON")
-    }
-}
-
-struct Receiver {
-    url: String,
-    received: Arc<Mutex<Vec<Received>>>,
-    status: Arc<AtomicU16>,
-}
-
-impl Receiver {
-    fn start(status: u16) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        let url = format!("http://{}/gongxin/hook", listener.local_addr().unwrap());
-        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let answer = Arc::new(AtomicU16::new(status));
-        let (log, mode) = (Arc::clone(&received), Arc::clone(&answer));
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (log, mode) = (Arc::clone(&log), Arc::clone(&mode));
-                std::thread::spawn(move || serve_one(stream, &log, &mode));
-            }
-        });
-        Receiver {
-            url,
-            received,
-            status: answer,
-        }
-    }
-
-    fn set_status(&self, status: u16) {
-        self.status.store(status, Ordering::SeqCst);
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
-    }
-
-    /// The requests whose event header is `kind`.
-    fn of_kind(&self, kind: &str) -> Vec<Received> {
-        self.received()
-            .into_iter()
-            .filter(|r| r.header("X-Gongxin-Event") == kind)
-            .collect()
-    }
-}
-
-fn serve_one(stream: TcpStream, log: &Mutex<Vec<Received>>, mode: &AtomicU16) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(stream.try_clone().expect("a second handle"));
-    let mut line = String::new();
-    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return;
-    }
-    let mut headers = BTreeMap::new();
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).unwrap_or(0) == 0 {
-            return;
-        }
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
-        }
-    }
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
-    log.lock().unwrap().push(Received {
-        at: Instant::now(),
-        headers,
-        body,
-    });
-    let status = mode.load(Ordering::SeqCst);
-    let mut stream = stream;
-    if status == 0 {
-        // Hangs: answers nothing for longer than the platform waits.
-        std::thread::sleep(Duration::from_secs(3));
-        return;
-    }
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-    );
 }
 
 /// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`, computed here, apart from
@@ -173,10 +41,11 @@ struct Setup {
     subject_name: String,
 }
 
-fn setup(today: &str) -> Setup {
+fn setup(engine: Engine, today: &str) -> Setup {
     let server = TestServer::start_with(Options {
         today: Some(date(today)),
         configure: fast_push,
+        engine,
         ..Options::default()
     });
     let lister = server.key_for(Principal::Department {
@@ -291,10 +160,21 @@ fn secret_of(subscription: &Value) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
+// Every test but the last runs on SQLite and on PostgreSQL.
 
-#[test]
-fn a_listing_reaches_the_units_it_concerns_signed_and_nobody_else() {
-    let s = setup("2025-03-03");
+on_both_engines!(
+    a_listing_reaches_the_units_it_concerns_signed_and_nobody_else,
+    the_unit_that_must_act_on_a_case_hears_of_each_step_by_webhook,
+    a_repair_and_a_revocation_reach_the_units_that_received_the_record,
+    who_may_subscribe_and_what_is_refused,
+    a_failing_receiver_is_retried_with_growing_delays_then_dead_then_replayed,
+    an_entrys_expiry_is_told_on_the_day_after_its_last_day,
+    feedback_is_about_measures_the_check_returned_and_adds_up_in_the_statistics,
+    the_typical_case_register_shows_the_public_only_what_is_published,
+);
+
+fn a_listing_reaches_the_units_it_concerns_signed_and_nobody_else(engine: Engine) {
+    let s = setup(engine, "2025-03-03");
     let server = &s.server;
 
     // A procurement office subscribed for bidding; a unit that will check the subject and
@@ -471,9 +351,8 @@ fn a_listing_reaches_the_units_it_concerns_signed_and_nobody_else() {
     server.assert_intact();
 }
 
-#[test]
-fn the_unit_that_must_act_on_a_case_hears_of_each_step_by_webhook() {
-    let s = setup("2025-03-03");
+fn the_unit_that_must_act_on_a_case_hears_of_each_step_by_webhook(engine: Engine) {
+    let s = setup(engine, "2025-03-03");
     let server = &s.server;
     // The listing unit subscribes for no scenario: it hears of its own cases only.
     let hook = Receiver::start(200);
@@ -523,9 +402,8 @@ fn the_unit_that_must_act_on_a_case_hears_of_each_step_by_webhook() {
     assert!(other_hook.received().is_empty());
 }
 
-#[test]
-fn a_repair_and_a_revocation_reach_the_units_that_received_the_record() {
-    let s = setup("2025-06-03");
+fn a_repair_and_a_revocation_reach_the_units_that_received_the_record(engine: Engine) {
+    let s = setup(engine, "2025-06-03");
     let server = &s.server;
     let regulator_unit = unit_code(9);
     let regulator = server.key_for(Principal::Department {
@@ -652,9 +530,8 @@ fn a_repair_and_a_revocation_reach_the_units_that_received_the_record() {
     server.assert_intact();
 }
 
-#[test]
-fn who_may_subscribe_and_what_is_refused() {
-    let s = setup("2025-03-03");
+fn who_may_subscribe_and_what_is_refused(engine: Engine) {
+    let s = setup(engine, "2025-03-03");
     let server = &s.server;
     let key = department(server, 3);
     let post = |key: Option<&str>, body: Value| {
@@ -734,9 +611,8 @@ fn who_may_subscribe_and_what_is_refused() {
     assert_eq!(all["subscriptions"].as_array().unwrap().len(), 1);
 }
 
-#[test]
-fn a_failing_receiver_is_retried_with_growing_delays_then_dead_then_replayed() {
-    let s = setup("2025-03-03");
+fn a_failing_receiver_is_retried_with_growing_delays_then_dead_then_replayed(engine: Engine) {
+    let s = setup(engine, "2025-03-03");
     let server = &s.server;
     let key = department(server, 3);
     let hook = Receiver::start(500);
@@ -834,9 +710,8 @@ fn a_failing_receiver_is_retried_with_growing_delays_then_dead_then_replayed() {
     assert_eq!(status, 403);
 }
 
-#[test]
-fn an_entrys_expiry_is_told_on_the_day_after_its_last_day() {
-    let s = setup("2025-03-03");
+fn an_entrys_expiry_is_told_on_the_day_after_its_last_day(engine: Engine) {
+    let s = setup(engine, "2025-03-03");
     let server = &s.server;
     let key = department(server, 3);
     let hook = Receiver::start(200);
@@ -919,9 +794,8 @@ fn an_entrys_expiry_is_told_on_the_day_after_its_last_day() {
     server.assert_intact();
 }
 
-#[test]
-fn feedback_is_about_measures_the_check_returned_and_adds_up_in_the_statistics() {
-    let s = setup("2025-03-03");
+fn feedback_is_about_measures_the_check_returned_and_adds_up_in_the_statistics(engine: Engine) {
+    let s = setup(engine, "2025-03-03");
     let server = &s.server;
     let checker = department(server, 3);
     let stranger = department(server, 4);
@@ -1099,9 +973,8 @@ fn feedback_is_about_measures_the_check_returned_and_adds_up_in_the_statistics()
     assert_eq!(status, 401);
 }
 
-#[test]
-fn the_typical_case_register_shows_the_public_only_what_is_published() {
-    let s = setup("2025-03-03");
+fn the_typical_case_register_shows_the_public_only_what_is_published(engine: Engine) {
+    let s = setup(engine, "2025-03-03");
     let server = &s.server;
     let (case, record) = s.list(
         "厦市监信〔2025〕71号",

@@ -8,7 +8,6 @@ mod common;
 
 use common::{Options, TestServer, company_code, date, error_of, unit_code};
 use gongxin_core::access::Principal;
-use gongxin_store::Store;
 use serde_json::{Value, json};
 
 /// Enough of a PDF: the platform reads its signature.

@@ -5,6 +5,7 @@
 //! engine-specific crosses this boundary: callers see domain types and [`StoreError`].
 
 mod decode;
+mod location;
 mod postgres;
 mod sqlite;
 mod verification;
@@ -16,6 +17,7 @@ use gongxin_core::record::{Change, PreparedRecord, Record, RecordId, RecordStatu
 use gongxin_core::repair::{Repair, RepairOutcome};
 
 pub use self::postgres::PostgresStore;
+pub use location::{BoxedStore, StoreFactory, StoreLocation};
 pub use sqlite::{Snapshot, SqliteStore};
 
 /// A storage failure. Engine errors are wrapped, never matched on by callers.
@@ -664,6 +666,11 @@ pub trait Store {
     /// Re-checks the whole chain and the projections against it; `progress` is called with
     /// the number of events checked so far, now and then.
     fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Verification, StoreError>;
+
+    /// Writes a consistent snapshot of the whole store to `out`, which must not exist: taken
+    /// while writers go on, it holds every batch committed before it began and none after.
+    /// [`StoreLocation::restore`] installs one after `verify` has passed on it.
+    fn backup_to(&self, out: &std::path::Path) -> Result<Snapshot, StoreError>;
 
     /// Stores a new key under the SHA-256 of its secret.
     fn add_key(&mut self, key: &ApiKey, secret_sha256: &[u8; 32]) -> Result<(), StoreError>;

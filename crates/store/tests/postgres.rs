@@ -4,46 +4,27 @@
 //! Every test works in a schema of its own, created fresh and dropped afterwards, in the
 //! database `GONGXIN_TEST_DATABASE_URL` names (default `postgres://postgres@127.0.0.1:5432/test`).
 //! When no server answers there, each test prints `skipped: postgresql not reachable` and
-//! passes — unless `GONGXIN_REQUIRE_POSTGRES` is set (as CI sets it), and then it fails.
+//! passes — unless `GONGXIN_REQUIRE_POSTGRES` is set (as CI sets it), and then it fails
+//! (the rule of `gongxin_testing`, which every crate's PostgreSQL tests share).
 
 mod conformance;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
 
 use conformance::Harness;
 use conformance::fixtures::{corrected, penalty_for, uscc};
 use gongxin_core::event::{ChainError, EventKind, case_payload};
 use gongxin_core::record::{Change, PreparedRecord, Record, RecordId};
 use gongxin_store::{
-    Actor, CaseKind, CaseStep, CheckEntry, PostgresStore, SqliteStore, Store, StoreError,
-    Verification,
+    Actor, AuditEntry, CaseKind, CaseStep, CheckEntry, PostgresStore, Snapshot, SqliteStore, Store,
+    StoreError, Verification,
 };
+use gongxin_testing::{connect, database_url as url};
 use postgres::{Client, NoTls};
-
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-fn url() -> String {
-    std::env::var("GONGXIN_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
-}
-
-/// A connection to the test database; `None`, having said so, when it cannot be reached and
-/// PostgreSQL is not required.
-fn connect() -> Option<Client> {
-    let url = url();
-    let mut config: postgres::Config = url.parse().expect("a valid GONGXIN_TEST_DATABASE_URL");
-    config.connect_timeout(std::time::Duration::from_secs(3));
-    match config.connect(NoTls) {
-        Ok(client) => Some(client),
-        Err(e) if std::env::var_os("GONGXIN_REQUIRE_POSTGRES").is_some() => {
-            panic!("postgresql not reachable at {url} (GONGXIN_REQUIRE_POSTGRES is set): {e}")
-        }
-        Err(_) => {
-            eprintln!("skipped: postgresql not reachable");
-            None
-        }
-    }
-}
 
 /// Each test's schemas (one per `create`), dropped when the harness is.
 struct Postgres {
@@ -329,7 +310,7 @@ fn the_append_only_tables_refuse_rewrites() {
         })
         .unwrap();
     store
-        .append_audit(&gongxin_store::AuditEntry {
+        .append_audit(&AuditEntry {
             seq: 0,
             at_us: ACTOR.at_us,
             key_id: None,
@@ -548,7 +529,7 @@ fn a_connection_the_server_ended_is_opened_again() {
         .map(|row| row.get(0))
         .collect();
     assert_eq!(ended, [true], "the store's connection was ended");
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(200));
     // The first call may meet the ended connection; the next ones go through.
     let _ = store.counts();
     assert_eq!(store.counts().unwrap().records, 1);
@@ -688,7 +669,7 @@ fn parallel_writers_lose_and_duplicate_nothing() {
     };
     drop(harness.create());
     let start = Arc::new(Barrier::new(WRITERS));
-    let began = std::time::Instant::now();
+    let began = Instant::now();
     let threads: Vec<_> = (0..WRITERS)
         .map(|writer| {
             let mut store = harness.open();
@@ -892,4 +873,399 @@ fn concurrent_steps_on_one_case_one_wins() {
         Verification::Intact { events, .. } => assert_eq!(events, 4),
         other => panic!("{other:?}"),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Backup and restore.
+
+/// Every table of `schema`, each row as text, sorted: what a restore must reproduce.
+fn contents(client: &mut Client, schema: &str) -> BTreeMap<String, Vec<String>> {
+    let tables: Vec<String> = client
+        .query(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = $1",
+            &[&schema],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    tables
+        .into_iter()
+        .map(|table| {
+            let rows = client
+                .query(
+                    &format!("SELECT t::text FROM {schema}.{table} t ORDER BY 1"),
+                    &[],
+                )
+                .unwrap()
+                .iter()
+                .map(|row| row.get(0))
+                .collect();
+            (table, rows)
+        })
+        .collect()
+}
+
+/// How many tables `schema` holds (0 for a schema that does not exist).
+fn tables_in(client: &mut Client, schema: &str) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = $1",
+            &[&schema],
+        )
+        .unwrap()
+        .get(0)
+}
+
+fn intact(store: &PostgresStore, snapshot: &Snapshot) -> bool {
+    verify(store)
+        == Verification::Intact {
+            events: snapshot.events,
+            head: snapshot.head.clone(),
+        }
+}
+
+/// Every table, each as the store left it, comes back from a backup restored into another
+/// schema: a store that verifies with the backup's head, numbers its appends on from where
+/// the backup left them, and extends the chain from its head.
+#[test]
+fn a_backup_restores_every_table_as_it_was() {
+    let Some(mut harness) = Postgres::new("backup_round_trip") else {
+        return;
+    };
+    // The conformance functions leave their stores behind: between them, rows in every table.
+    conformance::record_lifecycle(&mut harness);
+    conformance::records_found_by_old_code(&mut harness);
+    conformance::repairs_mark_their_record(&mut harness);
+    conformance::cases_are_steps_in_the_log(&mut harness);
+    conformance::keys_are_found_by_secret_digest_and_revoked(&mut harness);
+    conformance::the_audit_log_appends_and_filters(&mut harness);
+    conformance::subscriptions_and_their_deliveries(&mut harness);
+    conformance::feedback_is_reported_once_and_tallied(&mut harness);
+    conformance::the_typical_case_register_publishes_once(&mut harness);
+    conformance::attachments_are_stored_once_by_content(&mut harness);
+    conformance::mails_are_planned_once_per_event_and_party(&mut harness);
+    let sources = harness.schemas.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let mut filled: BTreeSet<String> = BTreeSet::new();
+    for (n, source) in sources.iter().enumerate() {
+        let before = contents(&mut harness.admin, source);
+        filled.extend(
+            before
+                .iter()
+                .filter(|(_, rows)| !rows.is_empty())
+                .map(|(table, _)| table.clone()),
+        );
+        let store = PostgresStore::open_in_schema(&harness.url, source).unwrap();
+        let file = dir.path().join(format!("{n}.backup"));
+        let taken = store.backup_to(&file).unwrap();
+        assert_eq!(taken.events, store.log_head().unwrap());
+        assert_eq!(taken.bytes, std::fs::metadata(&file).unwrap().len());
+        drop(store);
+
+        let copy = format!("{source}_r");
+        harness.schemas.push(copy.clone());
+        let restored = PostgresStore::restore_in_schema(&file, &harness.url, &copy, false).unwrap();
+        assert_eq!(
+            (restored.events, &restored.head),
+            (taken.events, &taken.head)
+        );
+        assert_eq!(contents(&mut harness.admin, &copy), before, "{source}");
+        let mut store = PostgresStore::open_in_schema(&harness.url, &copy).unwrap();
+        assert!(intact(&store, &taken), "{source}: {:?}", verify(&store));
+
+        // It goes on from there.
+        let last_audit: i64 = harness
+            .admin
+            .query_one(
+                &format!("SELECT coalesce(max(seq), 0) FROM {copy}.audit_log"),
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        let appended = store
+            .append_audit(&AuditEntry {
+                seq: 0,
+                at_us: ACTOR.at_us,
+                key_id: None,
+                role: "admin".to_owned(),
+                unit: None,
+                subject: None,
+                action: "restored".to_owned(),
+                target: None,
+                purpose: None,
+                client: None,
+            })
+            .unwrap();
+        assert_eq!(appended, last_audit as u64 + 1, "{source}");
+        let next = penalty_for(777, &format!("厦市监罚〔2025〕续{n}号"));
+        assert_eq!(
+            store.apply_records(&[next], &ACTOR).unwrap(),
+            [Change::Submitted]
+        );
+        assert!(
+            matches!(verify(&store), Verification::Intact { events, .. } if events == taken.events + 1),
+            "{source}"
+        );
+    }
+    let every: BTreeSet<String> = contents(&mut harness.admin, &sources[0])
+        .into_keys()
+        .collect();
+    assert!(every.contains("chain_head") && every.contains("schema_migrations"));
+    let never: Vec<&String> = every.difference(&filled).collect();
+    assert!(never.is_empty(), "no round trip had rows in {never:?}");
+}
+
+/// Backups taken while four writers append are each a prefix of the log: the head they
+/// report is the event at their position in the live log, and the restored store is the log
+/// up to there, verified.
+#[test]
+fn a_backup_taken_while_writers_go_on_is_a_prefix_of_the_log() {
+    let Some(mut harness) = Postgres::new("backup_under_writes") else {
+        return;
+    };
+    let mut store = harness.create();
+    let first: Vec<Record> = (1..=20)
+        .map(|n| penalty_for(n, &format!("厦市监罚〔2024〕前{n}号")))
+        .collect();
+    store.apply_records(&first, &ACTOR).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    // The writers stop however the test ends (a panic too), so that the schema can be dropped.
+    struct Stop(Arc<AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let _stop = Stop(Arc::clone(&stop));
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let mut store = harness.open();
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut batch = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let records: Vec<Record> = (0..50).map(|n| own(writer, batch, n)).collect();
+                    store.apply_records(&records, &ACTOR).unwrap();
+                    batch += 1;
+                }
+                batch
+            })
+        })
+        .collect();
+    let until_head_passes = |seq: u64| {
+        let started = Instant::now();
+        while store.log_head().unwrap() <= seq {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the writers stalled"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    until_head_passes(20);
+    let dir = tempfile::tempdir().unwrap();
+    let mut backups = Vec::new();
+    for n in 0..3 {
+        let file = dir.path().join(format!("{n}.backup"));
+        let taken = store.backup_to(&file).unwrap();
+        until_head_passes(taken.events);
+        backups.push((file, taken));
+    }
+    stop.store(true, Ordering::SeqCst);
+    for writer in writers {
+        assert!(
+            writer.join().unwrap() > 0,
+            "every writer wrote while backups were taken"
+        );
+    }
+    let head = store.log_head().unwrap();
+    let log = store.events_after(0, head as usize).unwrap();
+    assert!(intact(
+        &store,
+        &Snapshot {
+            path: dir.path().to_owned(),
+            bytes: 0,
+            events: head,
+            head: log.last().unwrap().hash.to_string(),
+        }
+    ));
+    let mut previous = 20;
+    for (n, (file, taken)) in backups.iter().enumerate() {
+        assert!(
+            previous <= taken.events && taken.events < head,
+            "backup {n} at {} of {head}",
+            taken.events
+        );
+        previous = taken.events;
+        let at = taken.events as usize;
+        assert_eq!(taken.head, log[at - 1].hash.to_string(), "backup {n}");
+        let copy = format!("{}_r{n}", harness.base);
+        harness.schemas.push(copy.clone());
+        PostgresStore::restore_in_schema(file, &harness.url, &copy, false).unwrap();
+        let restored = PostgresStore::open_in_schema(&harness.url, &copy).unwrap();
+        assert!(
+            intact(&restored, taken),
+            "backup {n}: {:?}",
+            verify(&restored)
+        );
+        let held: Vec<(u64, String)> = restored
+            .events_after(0, head as usize)
+            .unwrap()
+            .iter()
+            .map(|e| (e.seq, e.hash.to_string()))
+            .collect();
+        let expected: Vec<(u64, String)> = log[..at]
+            .iter()
+            .map(|e| (e.seq, e.hash.to_string()))
+            .collect();
+        assert_eq!(held, expected, "backup {n}");
+        assert_eq!(
+            restored.counts().unwrap().records,
+            taken.events,
+            "one record per event"
+        );
+    }
+}
+
+/// Restoring refuses a schema that holds a store (unless told to replace it, which keeps it
+/// aside), a backup whose content does not verify, and a file that was damaged — and a
+/// refused restore leaves nothing behind.
+#[test]
+fn a_restore_refuses_what_does_not_verify_and_leaves_nothing() {
+    let Some((mut harness, store, _)) = five_records("restore_refusals") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.backup");
+    let taken = store.backup_to(&good).unwrap();
+    assert_eq!(taken.events, 5);
+    // Never over an existing file.
+    let error = store.backup_to(&good).unwrap_err();
+    assert!(error.to_string().contains("never overwrites"), "{error}");
+    let source_schema = harness.schema().to_owned();
+    let source = contents(&mut harness.admin, &source_schema);
+    // A backup of a log edited behind the store's back.
+    harness
+        .raw(true)
+        .execute("UPDATE events SET actor = 'someone' WHERE seq = 3", &[])
+        .unwrap();
+    let edited = dir.path().join("edited.backup");
+    store.backup_to(&edited).unwrap();
+
+    let target = format!("{}_t", harness.base);
+    let elsewhere = format!("{}_e", harness.base);
+    harness.schemas.push(target.clone());
+    harness.schemas.push(elsewhere.clone());
+    PostgresStore::restore_in_schema(&good, &harness.url, &target, false).unwrap();
+    let restored = contents(&mut harness.admin, &target);
+    assert_eq!(restored, source);
+
+    // A schema holding a store is refused, and left as it was.
+    let error = PostgresStore::restore_in_schema(&good, &harness.url, &target, false).unwrap_err();
+    assert!(
+        error.to_string().contains("restore into an empty schema"),
+        "{error}"
+    );
+    assert_eq!(contents(&mut harness.admin, &target), restored);
+
+    // What does not verify is refused, and nothing is left of it: the edited log, …
+    let refused = |file: &Path, harness: &mut Postgres| {
+        let error =
+            PostgresStore::restore_in_schema(file, &harness.url, &elsewhere, false).unwrap_err();
+        assert!(matches!(error, StoreError::Corrupt(_)), "{error:?}");
+        assert_eq!(tables_in(&mut harness.admin, &elsewhere), 0, "{error}");
+        error.to_string()
+    };
+    let why = refused(&edited, &mut harness);
+    assert!(
+        why.contains("does not verify") && why.contains("Tampered"),
+        "{why}"
+    );
+    // … a byte changed anywhere in the file, …
+    let bytes = std::fs::read(&good).unwrap();
+    for at in [
+        bytes.len() / 3,
+        bytes.len() / 2,
+        bytes.len() - 40,
+        bytes.len() - 1,
+    ] {
+        let mut damaged = bytes.clone();
+        damaged[at] ^= 0x20;
+        let file = dir.path().join(format!("damaged-{at}.backup"));
+        std::fs::write(&file, &damaged).unwrap();
+        let why = refused(&file, &mut harness);
+        assert!(why.contains("damaged"), "byte {at}: {why}");
+    }
+    // … a file cut short or with more after its end, …
+    for (name, content) in [
+        ("short", bytes[..bytes.len() - 1].to_vec()),
+        ("half", bytes[..bytes.len() / 2].to_vec()),
+        ("longer", [&bytes[..], b"\0"].concat()),
+        ("other", b"SQLite format 3\0 and so on".to_vec()),
+    ] {
+        let file = dir.path().join(format!("{name}.backup"));
+        std::fs::write(&file, content).unwrap();
+        let why = refused(&file, &mut harness);
+        assert!(why.contains("damaged"), "{name}: {why}");
+    }
+    // … and a backup of another schema version: older (restore it with the gongxin that
+    // took it) or newer.
+    let version = PostgresStore::SCHEMA_VERSION;
+    let stated = format!("\"schema_version\":{version},");
+    let at = bytes
+        .windows(stated.len())
+        .position(|w| w == stated.as_bytes())
+        .expect("the header states the schema version");
+    for (other, refusal) in [
+        (version - 1, format!("schema version {}", version - 1)),
+        (version + 1, "newer than this program".to_owned()),
+    ] {
+        let restated = format!("\"schema_version\":{other},");
+        let file = dir.path().join(format!("version-{other}.backup"));
+        let content = [
+            &bytes[..at],
+            restated.as_bytes(),
+            &bytes[at + stated.len()..],
+        ]
+        .concat();
+        std::fs::write(&file, content).unwrap();
+        let error =
+            PostgresStore::restore_in_schema(&file, &harness.url, &elsewhere, false).unwrap_err();
+        assert!(error.to_string().contains(&refusal), "{error}");
+        assert_eq!(tables_in(&mut harness.admin, &elsewhere), 0);
+    }
+    // Over a store with `replace`, a backup that does not verify leaves it in place.
+    let error = PostgresStore::restore_in_schema(&edited, &harness.url, &target, true).unwrap_err();
+    assert!(error.to_string().contains("does not verify"), "{error}");
+    assert_eq!(contents(&mut harness.admin, &target), restored);
+    let aside = |harness: &mut Postgres| -> Vec<String> {
+        harness
+            .admin
+            .query(
+                "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE $1 ORDER BY 1",
+                &[&format!("{target}_before_restore_%")],
+            )
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+    };
+    assert!(aside(&mut harness).is_empty());
+
+    // With `replace`, a good backup takes the store's place, which is kept aside whole.
+    let mut later = PostgresStore::open_in_schema(&harness.url, &target).unwrap();
+    later
+        .apply_records(&[penalty_for(9, "厦市监罚〔2025〕后1号")], &ACTOR)
+        .unwrap();
+    drop(later);
+    let replaced = contents(&mut harness.admin, &target);
+    PostgresStore::restore_in_schema(&good, &harness.url, &target, true).unwrap();
+    assert_eq!(contents(&mut harness.admin, &target), restored);
+    let kept = aside(&mut harness);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    harness.schemas.extend(kept.iter().cloned());
+    assert_eq!(contents(&mut harness.admin, &kept[0]), replaced);
+    let back = PostgresStore::open_in_schema(&harness.url, &target).unwrap();
+    assert!(intact(&back, &taken));
 }

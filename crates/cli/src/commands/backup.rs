@@ -1,16 +1,18 @@
 //! `gongxin backup` and `gongxin restore`: a consistent snapshot of the store, taken while
-//! the server runs, and its installation after `verify` has passed on it.
+//! the server runs, and its installation after `verify` has passed on it — for either engine
+//! (SQLite in the data directory, or PostgreSQL with `--database-url`).
 //!
 //! The personal-data key is never in a backup (it is never in the database): keep it, and
 //! back it up, apart. The search index is not backed up either: `restore` rebuilds it from
 //! the restored store.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use gongxin_store::{Snapshot, SqliteStore};
+use gongxin_store::{Snapshot, StoreLocation};
 use serde_json::json;
 
 use crate::commands::reindex;
@@ -33,19 +35,11 @@ pub struct RestoreArgs {
     /// The snapshot `gongxin backup` wrote.
     #[arg(value_name = "FILE")]
     backup: PathBuf,
-    /// Put the backup in place of an existing store, which is kept beside it as
-    /// `gongxin.sqlite.before-restore`.
+    /// Put the backup in place of an existing store, which is kept aside: SQLite's as
+    /// `gongxin.sqlite.before-restore`, PostgreSQL's tables in a schema
+    /// `<schema>_before_restore_<time>`.
     #[arg(long)]
     replace: bool,
-}
-
-fn sqlite_only(data: &DataArgs) -> Result<()> {
-    if data.database_url.is_some() {
-        bail!(
-            "备份与恢复目前仅支持 SQLite；PostgreSQL 请用 pg_dump / pg_restore / backup and restore support SQLite only for now; for PostgreSQL use pg_dump and pg_restore"
-        );
-    }
-    Ok(())
 }
 
 fn print(action: &str, snapshot: &Snapshot) {
@@ -62,9 +56,7 @@ fn print(action: &str, snapshot: &Snapshot) {
 }
 
 pub fn backup(args: BackupArgs) -> Result<ExitCode> {
-    sqlite_only(&args.data)?;
-    let store = SqliteStore::open_in_dir(&args.data.data_dir)
-        .with_context(|| format!("opening the store in {}", args.data.data_dir.display()))?;
+    let store = args.data.open_store()?;
     let spinner = progress::bar(None, "备份 / backing up", false);
     let snapshot = store
         .backup_to(&args.out)
@@ -75,11 +67,36 @@ pub fn backup(args: BackupArgs) -> Result<ExitCode> {
 }
 
 pub fn restore(args: RestoreArgs) -> Result<ExitCode> {
-    sqlite_only(&args.data)?;
+    let location = args.data.location();
+    matching_engine(&args.backup, &location)?;
     let spinner = progress::bar(None, "校验并恢复 / verifying and restoring", false);
-    let snapshot = SqliteStore::restore(&args.backup, &args.data.data_dir, args.replace)
+    let snapshot = location
+        .restore(&args.backup, args.replace)
         .with_context(|| format!("restoring {}", args.backup.display()))?;
     spinner.finish_and_clear();
     print("restore", &snapshot);
     reindex::run(reindex::ReindexArgs { data: args.data })
+}
+
+/// A backup of one engine cannot be restored into the other: said plainly, before either
+/// engine reads the file as its own.
+fn matching_engine(backup: &Path, location: &StoreLocation) -> Result<()> {
+    let mut start = [0_u8; 25];
+    let read = std::fs::File::open(backup)
+        .and_then(|mut file| file.read(&mut start))
+        .with_context(|| format!("reading {}", backup.display()))?;
+    let start = &start[..read];
+    let sqlite = start.starts_with(b"SQLite format 3\0");
+    let postgres = start.starts_with(b"gongxin-postgresql-backup");
+    match location {
+        StoreLocation::Postgres { .. } if sqlite => bail!(
+            "{} 是 SQLite 备份，恢复时不要给 --database-url / is a SQLite backup: restore it without --database-url",
+            backup.display()
+        ),
+        StoreLocation::Sqlite { .. } if postgres => bail!(
+            "{} 是 PostgreSQL 备份，恢复时请给 --database-url / is a PostgreSQL backup: restore it with --database-url",
+            backup.display()
+        ),
+        _ => Ok(()),
+    }
 }

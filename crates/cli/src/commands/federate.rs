@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use gongxin_server::federation::{Local, Peer, cursor_file, pull};
 
-use crate::config::DataArgs;
+use crate::config::{DataArgs, now_us};
 
 #[derive(Debug, Args)]
 pub struct FederateArgs {
@@ -54,9 +54,8 @@ pub fn run(args: FederateArgs) -> Result<ExitCode> {
         key: &args.peer_key,
     };
     let cursor = cursor_file(&args.data.data_dir, &args.peer);
-    let now = || chrono::Utc::now().timestamp_micros();
     loop {
-        let report = pull(&local, &mut *store, &peer, &cursor, None, &now)
+        let report = pull(&local, &mut *store, &peer, &cursor, None, &now_us)
             .with_context(|| format!("pulling {}", args.peer))?;
         println!("{}", serde_json::to_string(&report)?);
         if args.once {

@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod bench;
+pub mod bench_federate;
 pub mod bench_screen;
 pub mod bench_serve;
 pub mod catalog;

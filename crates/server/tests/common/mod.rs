@@ -1,13 +1,17 @@
-//! A real server for tests: generated data imported into a data directory of its own, the
-//! search index built, keys for every role, and the app listening on a free loopback port.
+//! A real server for tests: generated data imported into a store of its own (SQLite in its
+//! data directory, or PostgreSQL in a schema of its own), the search index built, keys for
+//! every role, and the app listening on a free loopback port.
+//!
+//! The engine is chosen per test ([`Options::engine`]); [`on_both_engines!`] runs test bodies
+//! on both. The store is opened through [`StoreLocation`], as `gongxin` opens it.
 
 #![allow(dead_code)] // Each test file uses the part it needs.
 
 pub mod browser;
+pub mod hooks;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use gongxin_codes::Whitelist;
 use gongxin_core::access::Principal;
@@ -22,8 +26,59 @@ use gongxin_ingest::import::{ImportOptions, Silent, import_files};
 use gongxin_search::SearchIndex;
 use gongxin_server::config::ServerConfig;
 use gongxin_server::{AppState, BoxedStore, Clock, Platform, StoreFactory, create_key, indexer};
-use gongxin_store::{SqliteStore, Store};
+use gongxin_store::StoreLocation;
+use gongxin_testing::TestSchema;
 use tempfile::TempDir;
+
+/// The store engine a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// SQLite in the server's data directory.
+    Sqlite,
+    /// PostgreSQL (`GONGXIN_TEST_DATABASE_URL`), in a schema of the server's own, dropped
+    /// with it.
+    Postgres,
+}
+
+impl Engine {
+    /// Whether tests on this engine run here: SQLite always; PostgreSQL when a server
+    /// answers — otherwise the test says `skipped: postgresql not reachable` and passes,
+    /// unless `GONGXIN_REQUIRE_POSTGRES` is set, which makes it fail.
+    pub fn available(self) -> bool {
+        match self {
+            Engine::Sqlite => true,
+            Engine::Postgres => gongxin_testing::reachable(),
+        }
+    }
+}
+
+/// Runs each test body named (a `fn(Engine)`) on both engines, as the tests
+/// `sqlite::NAME` and `postgres::NAME`.
+#[allow(unused_macros)] // Each test file uses the part it needs.
+macro_rules! on_both_engines {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test($crate::common::Engine::Sqlite);
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $test() {
+                    if $crate::common::Engine::Postgres.available() {
+                        super::$test($crate::common::Engine::Postgres);
+                    }
+                }
+            )+
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_engines;
 
 pub const AT_US: i64 = 1_763_000_000_000_000;
 
@@ -43,11 +98,16 @@ pub struct TestServer {
     pub subject_code: String,
     /// The platform's clock: fixed (and movable) when the options gave a day.
     pub clock: Clock,
+    pub engine: Engine,
+    /// Where the store is: what the server opens its connections with.
+    pub location: StoreLocation,
     /// The settings a restart starts the server with again.
     relaunch: Relaunch,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     _dir: TempDir,
+    /// Dropped last, after the server has stopped.
+    _schema: Option<TestSchema>,
 }
 
 pub struct Options {
@@ -58,13 +118,17 @@ pub struct Options {
     pub today: Option<chrono::NaiveDate>,
     /// Adjusts the server's settings (e.g. push timings) before it starts.
     pub configure: fn(&mut ServerConfig),
+    /// The store's engine. PostgreSQL needs a reachable server: run such tests through
+    /// [`on_both_engines!`], or check [`Engine::available`] first.
+    pub engine: Engine,
 }
 
 /// What [`TestServer::restart`] needs of the [`Options`].
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Relaunch {
     public_requests_per_minute: u32,
     configure: fn(&mut ServerConfig),
+    open_store: StoreFactory,
 }
 
 impl Default for Options {
@@ -75,6 +139,7 @@ impl Default for Options {
             public_requests_per_minute: 0,
             today: None,
             configure: |_| {},
+            engine: Engine::Sqlite,
         }
     }
 }
@@ -86,6 +151,14 @@ pub fn personal_key() -> PersonalDataKey {
 impl TestServer {
     pub fn start() -> Self {
         Self::start_with(Options::default())
+    }
+
+    /// [`start`](Self::start) on `engine`.
+    pub fn start_on(engine: Engine) -> Self {
+        Self::start_with(Options {
+            engine,
+            ..Options::default()
+        })
     }
 
     pub fn start_with(options: Options) -> Self {
@@ -108,7 +181,20 @@ impl TestServer {
             &mut |_| {},
         )
         .expect("generated files");
-        let mut store = SqliteStore::open_in_dir(&data_dir).expect("a store");
+        let (location, schema) = match options.engine {
+            Engine::Sqlite => (
+                StoreLocation::Sqlite {
+                    data_dir: data_dir.clone(),
+                },
+                None,
+            ),
+            Engine::Postgres => {
+                let schema = TestSchema::create("server")
+                    .expect("PostgreSQL is reachable (check Engine::available first)");
+                (StoreLocation::Postgres { url: schema.url() }, Some(schema))
+            }
+        };
+        let mut store = location.open().expect("a store");
         for file in &files {
             let item = catalog
                 .item(&file.item)
@@ -124,7 +210,7 @@ impl TestServer {
                 max_problems: 1_000,
             };
             import_files(
-                &mut store,
+                &mut *store,
                 &[file.path.as_path()],
                 &options,
                 &|| AT_US,
@@ -133,7 +219,7 @@ impl TestServer {
             .expect("the generated files import");
         }
         let search = SearchIndex::open(indexer::index_dir(&data_dir)).expect("a search index");
-        indexer::rebuild(&catalog, &store, &search, &data_dir, &mut |_| {}).expect("indexed");
+        indexer::rebuild(&catalog, &*store, &search, &data_dir, &mut |_| {}).expect("indexed");
         drop(search);
 
         let first = store.events_after(0, 1).unwrap().remove(0);
@@ -146,7 +232,7 @@ impl TestServer {
             .map(|r| r.record.key.source_unit)
             .unwrap_or_else(|| "11350100MB01917672".to_owned());
         let mut secret = |principal: Principal| {
-            create_key(&mut store, "test", principal, "test", AT_US)
+            create_key(&mut *store, "test", principal, "test", AT_US)
                 .expect("a key")
                 .secret
         };
@@ -165,8 +251,9 @@ impl TestServer {
         let relaunch = Relaunch {
             public_requests_per_minute: options.public_requests_per_minute,
             configure: options.configure,
+            open_store: location.factory(),
         };
-        let (address, shutdown, thread) = launch(&data_dir, clock.clone(), relaunch);
+        let (address, shutdown, thread) = launch(&data_dir, clock.clone(), relaunch.clone());
         TestServer {
             base: format!("http://{address}"),
             address,
@@ -179,10 +266,13 @@ impl TestServer {
             subject,
             subject_code,
             clock,
+            engine: options.engine,
+            location,
             relaunch,
             shutdown: Some(shutdown),
             thread: Some(thread),
             _dir: dir,
+            _schema: schema,
         }
     }
 
@@ -190,7 +280,8 @@ impl TestServer {
     /// what it held in memory is gone, what it stored is not.
     pub fn restart(&mut self) {
         self.stop();
-        let (address, shutdown, thread) = launch(&self.data_dir, self.clock.clone(), self.relaunch);
+        let (address, shutdown, thread) =
+            launch(&self.data_dir, self.clock.clone(), self.relaunch.clone());
         self.base = format!("http://{address}");
         self.address = address;
         self.shutdown = Some(shutdown);
@@ -211,9 +302,10 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
-    /// A store connection to the server's data directory, for checking what it wrote.
-    pub fn store(&self) -> SqliteStore {
-        SqliteStore::open_in_dir(&self.data_dir).expect("the store opens")
+    /// A new connection to the server's store, for checking what it wrote (or writing
+    /// beside it, as another process would).
+    pub fn store(&self) -> BoxedStore {
+        self.location.open().expect("the store opens")
     }
 
     pub fn incoming_file(&self, item: &str) -> PathBuf {
@@ -231,7 +323,7 @@ impl TestServer {
 
     /// A new key for `principal`, stored while the server runs.
     pub fn key_for(&self, principal: Principal) -> String {
-        create_key(&mut self.store(), "test", principal, "test", AT_US)
+        create_key(&mut *self.store(), "test", principal, "test", AT_US)
             .expect("a key")
             .secret
     }
@@ -285,8 +377,9 @@ impl TestServer {
     }
 }
 
-/// Starts the app on a free loopback port over the store in `data_dir` (imported and
-/// indexed): its address, the sender that stops it, and the thread it runs on.
+/// Starts the app on a free loopback port over the store `options.open_store` opens, with the
+/// search index in `data_dir` (both imported and indexed): its address, the sender that
+/// stops it, and the thread it runs on.
 fn launch(
     data_dir: &Path,
     clock: Clock,
@@ -298,9 +391,7 @@ fn launch(
 ) {
     let catalog = Catalog::embedded().expect("the embedded catalog");
     let search = SearchIndex::open(indexer::index_dir(data_dir)).expect("a search index");
-    let factory_dir = data_dir.to_owned();
-    let open_store: StoreFactory =
-        Arc::new(move || SqliteStore::open_in_dir(&factory_dir).map(|s| Box::new(s) as BoxedStore));
+    let open_store = options.open_store.clone();
     let discipline = Discipline::embedded(&catalog).expect("the embedded measures list");
     let repair = RepairRules::embedded(&catalog, &discipline).expect("the embedded repair rules");
     let platform = Platform {

@@ -10,14 +10,30 @@
 //! links to a head that was rolled back, and a reader of `events` never sees a later event
 //! before an earlier one. The decisions (new, unchanged, corrected, revoked) are made under
 //! the same lock, on rows no one else can change meanwhile, so no record is lost or recorded
-//! twice whatever the writers send at once.
+//! twice whatever the writers send at once. The lock is taken once the first chunk of records
+//! is in hand, not when the transaction begins: a caller still reading its input (an
+//! import's reader thread) does not hold the other writers up meanwhile. From then on it is
+//! held to the commit — a lock released earlier would let another writer append after events
+//! that may still roll back, or show the feed a later event before an earlier one.
 //!
 //! **Chunks.** Round trips to the server, not the server's work, dominate a write of one row:
 //! the records are pulled from the iterator a chunk at a time, the chunk's current rows are
 //! read in one query, the decisions made in memory in order (a record repeated within the
 //! chunk meets its earlier occurrence there), and the chunk's events and projection rows are
-//! written with one statement per table, as arrays (`unnest`). A chunk holds a few thousand
-//! records, so the transaction can still be far larger than what is in memory.
+//! written with one statement per table. Rows known to be new — every event, new records, new
+//! subjects and their names — go in with a binary `COPY` ([`copy`]), the cheapest way into a
+//! table for the server; updates and inserts that may meet an existing row (an old code
+//! mapped before, a subject renamed back to an earlier name) stay statements over arrays
+//! (`unnest`). A chunk holds a few thousand records, so the transaction can still be far
+//! larger than what is in memory.
+//!
+//! **Subjects.** With 100,000 subjects in a million records, every chunk used to look up most
+//! of its subjects again and re-send their old codes. The projections change only together
+//! with the log, so while the chain head is the one this connection committed, no one else
+//! has touched them, and what the writer learned about subjects still holds
+//! ([`KnownSubjects`], as the SQLite engine keeps it).
+
+mod copy;
 
 use std::collections::{HashMap, HashSet};
 
@@ -27,6 +43,7 @@ use gongxin_core::record::{
 };
 use postgres::{GenericClient, Transaction};
 
+use self::copy::CopyIn;
 use super::column;
 use super::read::{self, corrupt};
 use super::{ChainHead, Conn, Db, pg};
@@ -36,25 +53,76 @@ use crate::{Actor, StoreError};
 /// chunk's payloads (about a kilobyte each) stay a few megabytes.
 const CHUNK: usize = 4_096;
 
+/// What the writer has learned about the subject projections (`subjects`, `subject_codes`)
+/// as they stand after the last transaction the store committed.
+///
+/// Valid only while the chain head is the one the store committed: the projections
+/// change only together with the log, so an unmoved head means no one else has written
+/// since. A moved head — another writer — and the knowledge is dropped ([`Self::take`]); a
+/// transaction that fails does not give back what it learned from rows it rolled back
+/// ([`Self::keep`] runs after the commit only).
+#[derive(Debug, Default)]
+pub(super) struct KnownSubjects {
+    /// Subjects with their current name.
+    names: HashMap<String, String>,
+    /// Old codes that have their row in `subject_codes` (mapped to this or another subject:
+    /// the first mapping of a code wins).
+    old_codes: HashSet<String>,
+}
+
+/// Subjects remembered at most; past this the knowledge is dropped and learned again, so that
+/// a long-running writer's memory stays bounded (~150 bytes a subject).
+const KNOWN_SUBJECTS_LIMIT: usize = 1_000_000;
+
+impl KnownSubjects {
+    /// Takes the knowledge out of `slot` for a transaction that found the head at `locked`:
+    /// what the store learned holds only if it committed that head itself (`cached`).
+    pub(super) fn take(slot: &mut KnownSubjects, locked: ChainHead, cached: ChainHead) -> Self {
+        let known = std::mem::take(slot);
+        if locked == cached {
+            known
+        } else {
+            KnownSubjects::default()
+        }
+    }
+
+    /// Gives the knowledge back to `slot` once its transaction has committed.
+    pub(super) fn keep(self, slot: &mut KnownSubjects) {
+        if self.names.len() <= KNOWN_SUBJECTS_LIMIT {
+            *slot = self;
+        }
+    }
+}
+
 pub(super) fn apply(
     conn: &mut Conn,
     cached: &mut ChainHead,
+    known: &mut KnownSubjects,
     records: &mut dyn Iterator<Item = PreparedRecord>,
     actor: &Actor<'_>,
 ) -> Result<Vec<Change>, StoreError> {
+    // The first chunk before the lock: see the module's documentation.
+    let first = next_chunk(records);
     let mut tx = conn.client.transaction().map_err(pg("starting a batch"))?;
     let mut db = Db {
         client: &mut tx,
         statements: &mut conn.statements,
     };
     let locked = lock_head(&mut db, *cached)?;
-    let mut writer = Writer::new(locked, actor);
-    let changes = writer.apply_all(&mut db, records)?;
-    let head = writer.finish(&mut db, locked)?;
+    let mut writer = Writer::new(locked, actor, KnownSubjects::take(known, locked, *cached));
+    let changes = writer.apply_chunks(&mut db, first, records)?;
+    let (head, learned) = writer.finish(&mut db, locked)?;
     tx.commit().map_err(pg("committing a batch"))?;
-    // Only now: a failed batch (rolled back) leaves the cache as it was.
+    // Only now: a failed batch (rolled back) leaves the cache as it was, and what it learned
+    // unknown.
     *cached = head;
+    learned.keep(known);
     Ok(changes)
+}
+
+/// The next chunk of records; empty at the end.
+fn next_chunk(records: &mut dyn Iterator<Item = PreparedRecord>) -> Vec<PreparedRecord> {
+    records.take(CHUNK).collect()
 }
 
 /// Locks the chain head for the rest of the transaction and returns it.
@@ -127,14 +195,6 @@ struct Current {
     new: bool,
 }
 
-/// A subject as the chunk leaves it.
-#[derive(Debug)]
-struct SubjectState {
-    name: String,
-    /// The name stored before the chunk; `None` for a subject the chunk creates.
-    stored: Option<String>,
-}
-
 /// An event of the chunk, to insert: its record is the chunk's record `index`.
 #[derive(Debug)]
 struct NewEvent {
@@ -146,25 +206,40 @@ struct NewEvent {
     hash: Hash,
 }
 
+/// What a chunk does to the subject projections, written after its events.
+#[derive(Debug, Default)]
+struct SubjectChanges<'c> {
+    /// The subjects the chunk changes, with their name as stored before it; `None` for the
+    /// subjects it creates. (Their name after it is the writer's [`KnownSubjects`].)
+    before: HashMap<&'c str, Option<String>>,
+    /// `(subject, name, first event)`, each pair once: the first use of a name.
+    names: Vec<(&'c str, &'c str, i64)>,
+    named: HashSet<(&'c str, &'c str)>,
+    /// `(old code, subject)` for old codes without a row yet as far as the writer knows.
+    old_codes: Vec<(String, &'c str)>,
+}
+
 /// Appends records after a locked chain head, chunk by chunk.
 pub(super) struct Writer<'a> {
     head: ChainHead,
     actor: &'a Actor<'a>,
+    known: KnownSubjects,
 }
 
 impl<'a> Writer<'a> {
-    /// A writer appending after `head`, which the transaction holds locked.
-    pub(super) fn new(head: ChainHead, actor: &'a Actor<'a>) -> Self {
-        Writer { head, actor }
+    /// A writer appending after `head`, which the transaction holds locked, knowing `known`
+    /// about the subjects as the head leaves them.
+    pub(super) fn new(head: ChainHead, actor: &'a Actor<'a>, known: KnownSubjects) -> Self {
+        Writer { head, actor, known }
     }
 
     /// Moves the `chain_head` row from `locked`, where the transaction found it, to the last
-    /// event written, and returns that.
+    /// event written, and returns that with what the writer knows about the subjects then.
     pub(super) fn finish(
         self,
         db: &mut Db<'_, Transaction<'_>>,
         locked: ChainHead,
-    ) -> Result<ChainHead, StoreError> {
+    ) -> Result<(ChainHead, KnownSubjects), StoreError> {
         if self.head != locked {
             db.execute(
                 "UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1",
@@ -172,22 +247,33 @@ impl<'a> Writer<'a> {
                 "moving the chain head",
             )?;
         }
-        Ok(self.head)
+        Ok((self.head, self.known))
     }
 
+    /// Applies every record of `records`, a chunk at a time.
     pub(super) fn apply_all(
         &mut self,
         db: &mut Db<'_, Transaction<'_>>,
         records: &mut dyn Iterator<Item = PreparedRecord>,
     ) -> Result<Vec<Change>, StoreError> {
+        let first = next_chunk(records);
+        self.apply_chunks(db, first, records)
+    }
+
+    /// Applies `first`, a chunk already pulled from `records`, and then the rest.
+    fn apply_chunks(
+        &mut self,
+        db: &mut Db<'_, Transaction<'_>>,
+        first: Vec<PreparedRecord>,
+        records: &mut dyn Iterator<Item = PreparedRecord>,
+    ) -> Result<Vec<Change>, StoreError> {
         let mut changes = Vec::new();
-        loop {
-            let chunk: Vec<PreparedRecord> = (&mut *records).take(CHUNK).collect();
-            if chunk.is_empty() {
-                return Ok(changes);
-            }
+        let mut chunk = first;
+        while !chunk.is_empty() {
             self.apply_chunk(db, &chunk, &mut changes)?;
+            chunk = next_chunk(records);
         }
+        Ok(changes)
     }
 
     fn apply_chunk(
@@ -197,19 +283,9 @@ impl<'a> Writer<'a> {
         changes: &mut Vec<Change>,
     ) -> Result<(), StoreError> {
         let mut current = current_records(db, chunk)?;
-        let mut subjects = current_subjects(db, chunk)?;
+        self.learn_subjects(db, chunk)?;
         let mut events: Vec<NewEvent> = Vec::new();
-        // (subject, name, first event), each pair once: the first use of a name.
-        let mut names: Vec<(&str, &str, i64)> = Vec::new();
-        let mut named: HashSet<(&str, &str)> = HashSet::new();
-        // (old code, subject): the first mapping of a code wins.
-        let mut old_codes: Vec<(String, String)> = Vec::new();
-        let mut mapped: HashSet<String> = HashSet::new();
-        let mut map_old_code = |old: &SubjectId, subject: &str| {
-            if mapped.insert(old.as_str().to_owned()) {
-                old_codes.push((old.as_str().to_owned(), subject.to_owned()));
-            }
-        };
+        let mut subjects = SubjectChanges::default();
 
         for (index, prepared) in chunk.iter().enumerate() {
             let id = prepared.id();
@@ -240,42 +316,7 @@ impl<'a> Writer<'a> {
                 hash,
             });
             self.head = ChainHead { seq, hash };
-
-            // The subject: created on first sight (with the organisation code its USCC
-            // embeds: records filed under that code belong to it), renamed when the name
-            // changes; every name it is given is kept with the event that first used it.
-            let code = prepared.subject();
-            let name = prepared.subject_name();
-            match subjects.get_mut(code) {
-                Some(state) => {
-                    if state.name != name {
-                        state.name = name.to_owned();
-                        if named.insert((code, name)) {
-                            names.push((code, name, seq));
-                        }
-                    }
-                }
-                None => {
-                    subjects.insert(
-                        code.to_owned(),
-                        SubjectState {
-                            name: name.to_owned(),
-                            stored: None,
-                        },
-                    );
-                    if named.insert((code, name)) {
-                        names.push((code, name, seq));
-                    }
-                    if let SubjectId::Uscc(uscc) = prepared.subject_id()
-                        && let Ok(org_code) = uscc.parsed_org_code()
-                    {
-                        map_old_code(&SubjectId::OrgCode(org_code), code);
-                    }
-                }
-            }
-            for old_code in prepared.old_codes() {
-                map_old_code(old_code, code);
-            }
+            self.touch_subject(prepared, seq, &mut subjects);
 
             let next = match found {
                 None => Current {
@@ -298,32 +339,97 @@ impl<'a> Writer<'a> {
         }
 
         self.write_events(db, chunk, &events)?;
-        write_subjects(db, &subjects)?;
-        write_pairs(
-            db,
-            "INSERT INTO subject_names (subject, name, first_seq) \
-             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) \
-             ON CONFLICT (subject, name) DO NOTHING",
-            &names,
-            "inserting subject names",
-        )?;
-        // A second USCC claiming the same organisation code is a data error that must not
-        // silently move records: the mapping stored first stays.
-        if !old_codes.is_empty() {
-            let (olds, owners): (Vec<&str>, Vec<&str>) = old_codes
-                .iter()
-                .map(|(o, s)| (o.as_str(), s.as_str()))
-                .unzip();
-            db.execute(
-                "INSERT INTO subject_codes (old_code, subject) \
-                 SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (old_code) DO NOTHING",
-                &[&olds, &owners],
-                "mapping old codes",
-            )?;
-        }
+        self.write_subjects(db, &subjects)?;
         self.write_records(db, chunk, &current)
     }
 
+    /// Reads the chunk's subjects that the writer does not know yet into what it knows.
+    fn learn_subjects(
+        &mut self,
+        db: &mut Db<'_, Transaction<'_>>,
+        chunk: &[PreparedRecord],
+    ) -> Result<(), StoreError> {
+        let unknown: HashSet<&str> = chunk
+            .iter()
+            .map(PreparedRecord::subject)
+            .filter(|code| !self.known.names.contains_key(*code))
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let codes: Vec<&str> = unknown.into_iter().collect();
+        let rows = db.query(
+            "SELECT code, name FROM subjects WHERE code = ANY($1)",
+            &[&codes],
+            "looking subjects up",
+        )?;
+        for row in &rows {
+            let code: String = column(row, 0, "subjects.code")?;
+            let name: String = column(row, 1, format_args!("subject {code}: name"))?;
+            self.known.names.insert(code, name);
+        }
+        Ok(())
+    }
+
+    /// The subject of a record that made an event: created on first sight (with the
+    /// organisation code its USCC embeds: records filed under that code belong to it),
+    /// renamed when the name changes; every name it is given is kept with the event that first
+    /// used it, and the old codes the record gives are mapped to it unless mapped before.
+    fn touch_subject<'c>(
+        &mut self,
+        prepared: &'c PreparedRecord,
+        seq: i64,
+        changes: &mut SubjectChanges<'c>,
+    ) {
+        let code = prepared.subject();
+        let name = prepared.subject_name();
+        match self.known.names.get_mut(code) {
+            Some(current) => {
+                if current != name {
+                    changes
+                        .before
+                        .entry(code)
+                        .or_insert_with(|| Some(current.clone()));
+                    name.clone_into(current);
+                    if changes.named.insert((code, name)) {
+                        changes.names.push((code, name, seq));
+                    }
+                }
+            }
+            None => {
+                changes.before.insert(code, None);
+                self.known.names.insert(code.to_owned(), name.to_owned());
+                if changes.named.insert((code, name)) {
+                    changes.names.push((code, name, seq));
+                }
+                if let SubjectId::Uscc(uscc) = prepared.subject_id()
+                    && let Ok(org_code) = uscc.parsed_org_code()
+                {
+                    self.map_old_code(&SubjectId::OrgCode(org_code), code, changes);
+                }
+            }
+        }
+        for old_code in prepared.old_codes() {
+            self.map_old_code(old_code, code, changes);
+        }
+    }
+
+    /// Maps `old_code` to `subject` unless it is known to have its row already.
+    fn map_old_code<'c>(
+        &mut self,
+        old_code: &SubjectId,
+        subject: &'c str,
+        changes: &mut SubjectChanges<'c>,
+    ) {
+        if !self.known.old_codes.contains(old_code.as_str()) {
+            let old_code = old_code.as_str().to_owned();
+            self.known.old_codes.insert(old_code.clone());
+            changes.old_codes.push((old_code, subject));
+        }
+    }
+
+    /// The chunk's events, with one `COPY`: every one is new (its `seq` is past the head the
+    /// transaction holds locked).
     fn write_events(
         &self,
         db: &mut Db<'_, Transaction<'_>>,
@@ -333,41 +439,129 @@ impl<'a> Writer<'a> {
         if events.is_empty() {
             return Ok(());
         }
-        let ids: Vec<RecordId> = events.iter().map(|e| chunk[e.index].id()).collect();
-        let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
-        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
-        let subjects: Vec<&str> = events.iter().map(|e| chunk[e.index].subject()).collect();
-        let records: Vec<&[u8]> = ids.iter().map(|id| &id.0[..]).collect();
-        let prevs: Vec<Option<i64>> = events.iter().map(|e| e.prev_record_seq).collect();
-        let payloads: Vec<&str> = events.iter().map(|e| chunk[e.index].payload()).collect();
-        let prev_hashes: Vec<&[u8]> = events.iter().map(|e| &e.prev_hash.0[..]).collect();
-        let hashes: Vec<&[u8]> = events.iter().map(|e| &e.hash.0[..]).collect();
-        db.execute(
-            "INSERT INTO events (seq, kind, subject, record, prev_record_seq, recorded_at_us, \
-                 actor, payload, prev_hash, hash) \
-             SELECT u.seq, u.kind, u.subject, u.record, u.prev, $6, $7, u.payload, \
-                 u.prev_hash, u.hash \
-             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::bigint[], \
-                 $8::text[], $9::bytea[], $10::bytea[]) \
-                 AS u(seq, kind, subject, record, prev, payload, prev_hash, hash)",
-            &[
-                &seqs,
-                &kinds,
-                &subjects,
-                &records,
-                &prevs,
-                &self.actor.at_us,
-                &self.actor.name,
-                &payloads,
-                &prev_hashes,
-                &hashes,
-            ],
+        let mut copy = CopyIn::start(
+            db,
+            "COPY events (seq, kind, subject, record, prev_record_seq, recorded_at_us, actor, \
+                 payload, prev_hash, hash) FROM STDIN (FORMAT binary)",
+            10,
             "inserting events",
         )?;
+        for event in events {
+            let prepared = &chunk[event.index];
+            copy.row()?
+                .int8(event.seq)
+                .text(event.kind.as_str())
+                .text(prepared.subject())
+                .bytea(&prepared.id().0)
+                .int8_or_null(event.prev_record_seq)
+                .int8(self.actor.at_us)
+                .text(self.actor.name)
+                .text(prepared.payload())
+                .bytea(&event.prev_hash.0)
+                .bytea(&event.hash.0);
+        }
+        copy.finish()?;
         Ok(())
     }
 
-    /// The chunk's new records inserted, the changed ones updated, as the chunk left them.
+    /// The chunk's new subjects with one `COPY` (looked up under the lock and not found), the
+    /// renamed ones updated, each with the name the chunk left it with; the names first used
+    /// and the old codes first given.
+    fn write_subjects(
+        &self,
+        db: &mut Db<'_, Transaction<'_>>,
+        changes: &SubjectChanges<'_>,
+    ) -> Result<(), StoreError> {
+        let mut created: Vec<(&str, &str)> = Vec::new();
+        let mut renamed: Vec<(&str, &str)> = Vec::new();
+        for (&code, before) in &changes.before {
+            let name = self
+                .known
+                .names
+                .get(code)
+                .map(String::as_str)
+                .ok_or_else(|| corrupt(format!("subject {code}: not known after its chunk")))?;
+            match before {
+                None => created.push((code, name)),
+                Some(stored) if stored != name => renamed.push((code, name)),
+                Some(_) => {}
+            }
+        }
+        // By code, so that neighbouring keys go into the key index together.
+        created.sort_unstable();
+        if !created.is_empty() {
+            let mut copy = CopyIn::start(
+                db,
+                "COPY subjects (code, name) FROM STDIN (FORMAT binary)",
+                2,
+                "inserting subjects",
+            )?;
+            for (code, name) in &created {
+                copy.row()?.text(code).text(name);
+            }
+            copy.finish()?;
+        }
+        if !renamed.is_empty() {
+            let (codes, names): (Vec<&str>, Vec<&str>) = renamed.into_iter().unzip();
+            db.execute(
+                "UPDATE subjects s SET name = u.name \
+                 FROM unnest($1::text[], $2::text[]) AS u(code, name) WHERE s.code = u.code",
+                &[&codes, &names],
+                "renaming subjects",
+            )?;
+        }
+
+        // A subject created by this chunk has no names yet: its names are new rows. A name
+        // given to a stored subject may be one it had before, whose first use stays.
+        let (fresh, again): (Vec<_>, Vec<_>) = changes
+            .names
+            .iter()
+            .partition(|(code, _, _)| matches!(changes.before.get(code), Some(None)));
+        if !fresh.is_empty() {
+            let mut copy = CopyIn::start(
+                db,
+                "COPY subject_names (subject, name, first_seq) FROM STDIN (FORMAT binary)",
+                3,
+                "inserting subject names",
+            )?;
+            for (code, name, seq) in fresh {
+                copy.row()?.text(code).text(name).int8(seq);
+            }
+            copy.finish()?;
+        }
+        if !again.is_empty() {
+            let codes: Vec<&str> = again.iter().map(|r| r.0).collect();
+            let names: Vec<&str> = again.iter().map(|r| r.1).collect();
+            let seqs: Vec<i64> = again.iter().map(|r| r.2).collect();
+            db.execute(
+                "INSERT INTO subject_names (subject, name, first_seq) \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) \
+                 ON CONFLICT (subject, name) DO NOTHING",
+                &[&codes, &names, &seqs],
+                "inserting subject names",
+            )?;
+        }
+
+        // A second USCC claiming the same organisation code is a data error that must not
+        // silently move records: the mapping stored first stays.
+        if !changes.old_codes.is_empty() {
+            let (olds, owners): (Vec<&str>, Vec<&str>) = changes
+                .old_codes
+                .iter()
+                .map(|(old, subject)| (old.as_str(), *subject))
+                .unzip();
+            db.execute(
+                "INSERT INTO subject_codes (old_code, subject) \
+                 SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (old_code) DO NOTHING",
+                &[&olds, &owners],
+                "mapping old codes",
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The chunk's new records inserted (one `COPY`), the changed ones updated, as the chunk
+    /// left them.
     fn write_records(
         &self,
         db: &mut Db<'_, Transaction<'_>>,
@@ -387,52 +581,46 @@ impl<'a> Writer<'a> {
         // In log order, as one writer at a time would have written them.
         inserted.sort_unstable_by_key(|(row, _)| row.first_seq);
         updated.sort_unstable_by_key(|(row, _)| row.first_seq);
-        let ids: Vec<RecordId> = inserted.iter().map(|(_, p)| p.id()).collect();
-        let columns = Columns::of(&inserted);
         if !inserted.is_empty() {
-            let id_bytes: Vec<&[u8]> = ids.iter().map(|id| &id.0[..]).collect();
-            let items: Vec<&str> = inserted
-                .iter()
-                .map(|(_, p)| p.key().item.as_str())
-                .collect();
-            let units: Vec<&str> = inserted
-                .iter()
-                .map(|(_, p)| p.key().source_unit.as_str())
-                .collect();
-            let documents: Vec<&str> = inserted
-                .iter()
-                .map(|(_, p)| p.key().document_no.as_str())
-                .collect();
-            db.execute(
-                "INSERT INTO records (first_seq, id, subject, item, source_unit, document_no, \
+            let mut copy = CopyIn::start(
+                db,
+                "COPY records (first_seq, id, subject, item, source_unit, document_no, \
                      decision_date, status, content_hash, catalog_version, head_seq, \
-                     first_recorded_at_us) \
-                 SELECT u.first_seq, u.id, u.subject, u.item, u.source_unit, u.document_no, \
-                     u.decision_date, u.status, u.content_hash, u.catalog_version, u.head_seq, $12 \
-                 FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::text[], $5::text[], \
-                     $6::text[], $7::date[], $8::text[], $9::bytea[], $10::text[], $11::bigint[]) \
-                     AS u(first_seq, id, subject, item, source_unit, document_no, decision_date, \
-                          status, content_hash, catalog_version, head_seq)",
-                &[
-                    &columns.first_seqs,
-                    &id_bytes,
-                    &columns.subjects,
-                    &items,
-                    &units,
-                    &documents,
-                    &columns.dates,
-                    &columns.statuses,
-                    &columns.hashes,
-                    &columns.versions,
-                    &columns.head_seqs,
-                    &self.actor.at_us,
-                ],
+                     first_recorded_at_us) FROM STDIN (FORMAT binary)",
+                12,
                 "writing records",
             )?;
+            for (row, prepared) in &inserted {
+                let key = prepared.key();
+                copy.row()?
+                    .int8(row.first_seq)
+                    .bytea(&prepared.id().0)
+                    .text(prepared.subject())
+                    .text(key.item.as_str())
+                    .text(key.source_unit.as_str())
+                    .text(key.document_no.as_str())
+                    .date(prepared.decision_date())?
+                    .text(read::status_str(prepared.status()))
+                    .bytea(&row.content_hash.0)
+                    .text(prepared.catalog_version())
+                    .int8(row.head_seq)
+                    .int8(self.actor.at_us);
+            }
+            copy.finish()?;
         }
         if !updated.is_empty() {
             // The natural key columns never change: the id is derived from them.
-            let columns = Columns::of(&updated);
+            let first_seqs: Vec<i64> = updated.iter().map(|(c, _)| c.first_seq).collect();
+            let head_seqs: Vec<i64> = updated.iter().map(|(c, _)| c.head_seq).collect();
+            let subjects: Vec<&str> = updated.iter().map(|(_, p)| p.subject()).collect();
+            let dates: Vec<chrono::NaiveDate> =
+                updated.iter().map(|(_, p)| p.decision_date()).collect();
+            let statuses: Vec<&str> = updated
+                .iter()
+                .map(|(_, p)| read::status_str(p.status()))
+                .collect();
+            let hashes: Vec<&[u8]> = updated.iter().map(|(c, _)| &c.content_hash.0[..]).collect();
+            let versions: Vec<&str> = updated.iter().map(|(_, p)| p.catalog_version()).collect();
             db.execute(
                 "UPDATE records r SET subject = u.subject, decision_date = u.decision_date, \
                      status = u.status, content_hash = u.content_hash, \
@@ -443,46 +631,18 @@ impl<'a> Writer<'a> {
                           catalog_version, head_seq) \
                  WHERE r.first_seq = u.first_seq",
                 &[
-                    &columns.first_seqs,
-                    &columns.subjects,
-                    &columns.dates,
-                    &columns.statuses,
-                    &columns.hashes,
-                    &columns.versions,
-                    &columns.head_seqs,
+                    &first_seqs,
+                    &subjects,
+                    &dates,
+                    &statuses,
+                    &hashes,
+                    &versions,
+                    &head_seqs,
                 ],
                 "writing records",
             )?;
         }
         Ok(())
-    }
-}
-
-/// The columns of `records` that follow the latest event, as arrays.
-struct Columns<'c> {
-    first_seqs: Vec<i64>,
-    head_seqs: Vec<i64>,
-    subjects: Vec<&'c str>,
-    dates: Vec<chrono::NaiveDate>,
-    statuses: Vec<&'static str>,
-    hashes: Vec<&'c [u8]>,
-    versions: Vec<&'c str>,
-}
-
-impl<'c> Columns<'c> {
-    fn of(rows: &[(&'c Current, &'c PreparedRecord)]) -> Self {
-        Columns {
-            first_seqs: rows.iter().map(|(c, _)| c.first_seq).collect(),
-            head_seqs: rows.iter().map(|(c, _)| c.head_seq).collect(),
-            subjects: rows.iter().map(|(_, p)| p.subject()).collect(),
-            dates: rows.iter().map(|(_, p)| p.decision_date()).collect(),
-            statuses: rows
-                .iter()
-                .map(|(_, p)| read::status_str(p.status()))
-                .collect(),
-            hashes: rows.iter().map(|(c, _)| &c.content_hash.0[..]).collect(),
-            versions: rows.iter().map(|(_, p)| p.catalog_version()).collect(),
-        }
     }
 }
 
@@ -498,7 +658,7 @@ fn current_records(
         &[&id_bytes],
         "looking records up",
     )?;
-    let mut current = HashMap::with_capacity(rows.len());
+    let mut current = HashMap::with_capacity(chunk.len());
     for row in &rows {
         let id: Vec<u8> = column(row, 0, "records.id")?;
         let id = read::record_id(&id, "records.id")?;
@@ -519,82 +679,4 @@ fn current_records(
         );
     }
     Ok(current)
-}
-
-/// The stored names of the chunk's subjects that exist.
-fn current_subjects(
-    db: &mut Db<'_, Transaction<'_>>,
-    chunk: &[PreparedRecord],
-) -> Result<HashMap<String, SubjectState>, StoreError> {
-    let codes: HashSet<&str> = chunk.iter().map(PreparedRecord::subject).collect();
-    let codes: Vec<&str> = codes.into_iter().collect();
-    let rows = db.query(
-        "SELECT code, name FROM subjects WHERE code = ANY($1)",
-        &[&codes],
-        "looking subjects up",
-    )?;
-    let mut subjects = HashMap::with_capacity(rows.len());
-    for row in &rows {
-        let code: String = column(row, 0, "subjects.code")?;
-        let name: String = column(row, 1, format_args!("subject {code}: name"))?;
-        subjects.insert(
-            code,
-            SubjectState {
-                name: name.clone(),
-                stored: Some(name),
-            },
-        );
-    }
-    Ok(subjects)
-}
-
-/// New subjects inserted and renamed ones updated, with the name the chunk left them with.
-fn write_subjects(
-    db: &mut Db<'_, Transaction<'_>>,
-    subjects: &HashMap<String, SubjectState>,
-) -> Result<(), StoreError> {
-    let mut created: Vec<(&str, &str)> = Vec::new();
-    let mut renamed: Vec<(&str, &str)> = Vec::new();
-    for (code, state) in subjects {
-        match &state.stored {
-            None => created.push((code, &state.name)),
-            Some(stored) if *stored != state.name => renamed.push((code, &state.name)),
-            _ => {}
-        }
-    }
-    if !created.is_empty() {
-        let (codes, names): (Vec<&str>, Vec<&str>) = created.into_iter().unzip();
-        db.execute(
-            "INSERT INTO subjects (code, name) SELECT * FROM unnest($1::text[], $2::text[])",
-            &[&codes, &names],
-            "inserting subjects",
-        )?;
-    }
-    if !renamed.is_empty() {
-        let (codes, names): (Vec<&str>, Vec<&str>) = renamed.into_iter().unzip();
-        db.execute(
-            "UPDATE subjects s SET name = u.name \
-             FROM unnest($1::text[], $2::text[]) AS u(code, name) WHERE s.code = u.code",
-            &[&codes, &names],
-            "renaming subjects",
-        )?;
-    }
-    Ok(())
-}
-
-/// Inserts `(text, text, bigint)` rows with `sql`, which takes them as three arrays.
-fn write_pairs(
-    db: &mut Db<'_, Transaction<'_>>,
-    sql: &str,
-    rows: &[(&str, &str, i64)],
-    what: &str,
-) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let first: Vec<&str> = rows.iter().map(|r| r.0).collect();
-    let second: Vec<&str> = rows.iter().map(|r| r.1).collect();
-    let third: Vec<i64> = rows.iter().map(|r| r.2).collect();
-    db.execute(sql, &[&first, &second, &third], what)?;
-    Ok(())
 }

@@ -4,7 +4,7 @@ use gongxin_core::event::{Event, EventDraft};
 use gongxin_core::record::{Change, PreparedRecord, RecordId};
 use postgres::{GenericClient, Row};
 
-use super::apply::{Writer, lock_head};
+use super::apply::{KnownSubjects, Writer, lock_head};
 use super::column;
 use super::read::{self, corrupt};
 use super::{ChainHead, Conn, Db, pg};
@@ -13,6 +13,7 @@ use crate::{Actor, CaseKind, CaseStep, CheckEntry, StoreError, StoredCase};
 pub(super) fn append_case(
     conn: &mut Conn,
     cached: &mut ChainHead,
+    known: &mut KnownSubjects,
     step: &CaseStep<'_>,
     records: &mut dyn Iterator<Item = PreparedRecord>,
     actor: &Actor<'_>,
@@ -113,11 +114,13 @@ pub(super) fn append_case(
             hash: event.hash,
         },
         actor,
+        KnownSubjects::take(known, locked, *cached),
     );
     let changes = writer.apply_all(&mut db, records)?;
-    let head = writer.finish(&mut db, locked)?;
+    let (head, learned) = writer.finish(&mut db, locked)?;
     tx.commit().map_err(pg("committing a case step"))?;
     *cached = head;
+    learned.keep(known);
     Ok((event.seq, changes))
 }
 

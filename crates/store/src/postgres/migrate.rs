@@ -63,6 +63,33 @@ const MIGRATIONS: &[Migration] = &[
 /// The version a fully migrated schema has.
 pub(super) const LATEST: u32 = MIGRATIONS[MIGRATIONS.len() - 1].version;
 
+/// The table of applied migrations, which every version has.
+const SCHEMA_MIGRATIONS: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    BIGINT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)";
+
+/// Creates the tables of schema `version` in the schema of `client` (a transaction, which
+/// the caller commits or not), without rows in `schema_migrations`: for a restore, which
+/// brings the rows of every table with it.
+pub(super) fn create_tables(
+    client: &mut impl GenericClient,
+    version: u32,
+) -> Result<(), StoreError> {
+    client
+        .batch_execute(SCHEMA_MIGRATIONS)
+        .map_err(pg("creating schema_migrations"))?;
+    for migration in MIGRATIONS.iter().filter(|m| m.version <= version) {
+        let context = format!(
+            "creating the tables of migration {:04}_{}",
+            migration.version, migration.name
+        );
+        client.batch_execute(migration.sql).map_err(pg(&context))?;
+    }
+    Ok(())
+}
+
 /// Brings the schema (the first of the connection's search path) up to date.
 pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {
     run(client, MIGRATIONS)
@@ -87,14 +114,8 @@ fn run(client: &mut Client, migrations: &[Migration]) -> Result<(), StoreError> 
             &[],
         )
         .map_err(pg("locking the schema for migrations"))?;
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                 version    BIGINT PRIMARY KEY,
-                 name       TEXT NOT NULL,
-                 applied_at TEXT NOT NULL
-             )",
-        )
-        .map_err(pg("creating schema_migrations"))?;
+        tx.batch_execute(SCHEMA_MIGRATIONS)
+            .map_err(pg("creating schema_migrations"))?;
         if check_version(&mut tx, known)? >= migration.version {
             continue;
         }
@@ -158,33 +179,16 @@ mod tests {
     /// A connection whose search path is a new, empty schema, dropped with the value.
     struct Scratch {
         client: Client,
-        schema: String,
+        _schema: gongxin_testing::TestSchema,
     }
 
     impl Scratch {
         fn new(name: &str) -> Option<Scratch> {
-            let url = std::env::var("GONGXIN_TEST_DATABASE_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-            let mut config: postgres::Config = url.parse().expect("a valid test database URL");
-            config.connect_timeout(std::time::Duration::from_secs(3));
-            let mut client = match config.connect(postgres::NoTls) {
-                Ok(client) => client,
-                Err(e) if std::env::var_os("GONGXIN_REQUIRE_POSTGRES").is_some() => {
-                    panic!("postgresql not reachable at {url}: {e}")
-                }
-                Err(_) => {
-                    eprintln!("skipped: postgresql not reachable");
-                    return None;
-                }
-            };
-            let schema = format!("gxt_migrate_{name}_{}", std::process::id());
-            client
-                .batch_execute(&format!(
-                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; \
-                     SET search_path TO {schema}"
-                ))
-                .expect("a scratch schema");
-            Some(Scratch { client, schema })
+            let schema = gongxin_testing::TestSchema::create(&format!("migrate_{name}"))?;
+            Some(Scratch {
+                client: schema.client(),
+                _schema: schema,
+            })
         }
 
         fn version(&mut self) -> u32 {
@@ -193,14 +197,6 @@ mod tests {
 
         fn count(&mut self, sql: &str) -> i64 {
             self.client.query_one(sql, &[]).unwrap().get(0)
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = self
-                .client
-                .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
         }
     }
 

@@ -13,6 +13,7 @@
 mod access;
 mod apply;
 mod attachments;
+mod backup;
 mod cases;
 mod mail;
 mod migrate;
@@ -54,6 +55,9 @@ pub struct PostgresStore {
     /// The last event this store committed, to notice a log that was cut or rewritten behind
     /// its back (see [`apply::lock_head`]).
     head: ChainHead,
+    /// What this store learned about the subjects as its last commit left them (valid while
+    /// the chain head is `head`: see [`apply::KnownSubjects`]).
+    known: apply::KnownSubjects,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -254,16 +258,7 @@ impl PostgresStore {
     /// As [`open`](Self::open), and [`StoreError::Database`] for a schema name that is not a
     /// plain identifier.
     pub fn open_in_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
-        let plain = schema.len() <= 63
-            && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-            && schema
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !plain {
-            return Err(StoreError::Database(format!(
-                "`{schema}` is not a schema name (lower-case letters, digits and _)"
-            )));
-        }
+        plain_schema(schema)?;
         Self::connect(url, Some(schema))
     }
 
@@ -280,25 +275,7 @@ impl PostgresStore {
     }
 
     fn connect_here(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
-        // The URL may hold a password: errors name the host and database, never the URL.
-        let mut config: Config = url.parse().map_err(|e: postgres::Error| {
-            StoreError::Database(format!("the database URL is not valid: {}", describe(&e)))
-        })?;
-        if config.get_application_name().is_none() {
-            config.application_name("gongxin");
-        }
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        let target = Target {
-            name: format!(
-                "{} database `{}`",
-                hosts(&config),
-                config.get_dbname().unwrap_or("(default)")
-            ),
-            config,
-            schema: schema.map(str::to_owned),
-        };
+        let target = Target::new(url, schema)?;
         let mut conn = target.connect()?;
         migrate::migrate(&mut conn.client)?;
         let head = read::chain_head(&mut conn.db())?;
@@ -306,6 +283,7 @@ impl PostgresStore {
             conn: RefCell::new(Some(conn)),
             target,
             head,
+            known: apply::KnownSubjects::default(),
         })
     }
 
@@ -324,6 +302,22 @@ impl PostgresStore {
 
     fn conn_mut(&mut self) -> Result<&mut Conn, StoreError> {
         live(&mut self.conn, &self.target)
+    }
+}
+
+/// A schema name that needs no quoting: lower-case letters, digits and `_`.
+fn plain_schema(schema: &str) -> Result<(), StoreError> {
+    let plain = schema.len() <= 63
+        && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        Ok(())
+    } else {
+        Err(StoreError::Database(format!(
+            "`{schema}` is not a schema name (lower-case letters, digits and _)"
+        )))
     }
 }
 
@@ -348,6 +342,30 @@ struct Target {
 }
 
 impl Target {
+    /// Where `url` points, in `schema` if given (else the first schema of the URL's search
+    /// path).
+    fn new(url: &str, schema: Option<&str>) -> Result<Target, StoreError> {
+        // The URL may hold a password: errors name the host and database, never the URL.
+        let mut config: Config = url.parse().map_err(|e: postgres::Error| {
+            StoreError::Database(format!("the database URL is not valid: {}", describe(&e)))
+        })?;
+        if config.get_application_name().is_none() {
+            config.application_name("gongxin");
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        Ok(Target {
+            name: format!(
+                "{} database `{}`",
+                hosts(&config),
+                config.get_dbname().unwrap_or("(default)")
+            ),
+            config,
+            schema: schema.map(str::to_owned),
+        })
+    }
+
     /// A new connection, in the store's schema, checked.
     fn connect(&self) -> Result<Conn, StoreError> {
         let mut client = self.config.connect(NoTls).map_err(|e| {
@@ -455,8 +473,13 @@ impl Store for PostgresStore {
         records: &mut dyn Iterator<Item = PreparedRecord>,
         actor: &Actor<'_>,
     ) -> Result<Vec<Change>, StoreError> {
-        let PostgresStore { conn, target, head } = self;
-        apply::apply(live(conn, target)?, head, records, actor)
+        let PostgresStore {
+            conn,
+            target,
+            head,
+            known,
+        } = self;
+        apply::apply(live(conn, target)?, head, known, records, actor)
     }
 
     fn subject(&self, code: &str) -> Result<Option<Subject>, StoreError> {
@@ -515,6 +538,10 @@ impl Store for PostgresStore {
         verify::verify(&mut *self.conn()?, progress)
     }
 
+    fn backup_to(&self, out: &std::path::Path) -> Result<crate::Snapshot, StoreError> {
+        PostgresStore::backup_to(self, out)
+    }
+
     fn add_key(&mut self, key: &ApiKey, secret_sha256: &[u8; 32]) -> Result<(), StoreError> {
         access::add_key(&mut self.conn_mut()?.db(), key, secret_sha256)
     }
@@ -549,8 +576,13 @@ impl Store for PostgresStore {
         records: &mut dyn Iterator<Item = PreparedRecord>,
         actor: &Actor<'_>,
     ) -> Result<(u64, Vec<Change>), StoreError> {
-        let PostgresStore { conn, target, head } = self;
-        cases::append_case(live(conn, target)?, head, step, records, actor)
+        let PostgresStore {
+            conn,
+            target,
+            head,
+            known,
+        } = self;
+        cases::append_case(live(conn, target)?, head, known, step, records, actor)
     }
 
     fn case(&self, id: &str) -> Result<Option<StoredCase>, StoreError> {

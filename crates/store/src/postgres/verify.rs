@@ -28,7 +28,7 @@ pub(super) fn verify(
     conn.read("verifying the log", |db| verify_in(db, progress))
 }
 
-fn verify_in(
+pub(super) fn verify_in(
     db: &mut Db<'_, impl GenericClient>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Verification, StoreError> {

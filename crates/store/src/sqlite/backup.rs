@@ -11,6 +11,7 @@ use crate::{Store, StoreError, Verification};
 /// What a snapshot holds: its log length and head, to compare with the source's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
+    /// The snapshot file; after a SQLite restore, the database installed from it.
     pub path: PathBuf,
     pub bytes: u64,
     pub events: u64,

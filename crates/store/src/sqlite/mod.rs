@@ -232,6 +232,10 @@ impl Store for SqliteStore {
         verify::verify(&self.conn, progress)
     }
 
+    fn backup_to(&self, out: &Path) -> Result<Snapshot, StoreError> {
+        SqliteStore::backup_to(self, out)
+    }
+
     fn add_key(&mut self, key: &ApiKey, secret_sha256: &[u8; 32]) -> Result<(), StoreError> {
         access::add_key(&self.conn, key, secret_sha256)
     }

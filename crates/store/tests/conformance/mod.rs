@@ -46,6 +46,7 @@ macro_rules! suite {
             corrections_move_and_rename,
             absent_things_are_empty,
             large_batches,
+            subjects_across_chunks_and_batches,
             old_codes_given_in_rows_map_to_the_subject,
             keys_are_found_by_secret_digest_and_revoked,
             the_audit_log_appends_and_filters,
@@ -525,6 +526,69 @@ pub fn large_batches<H: Harness>(harness: &mut H) {
     assert_eq!(store.counts().unwrap(), counts);
     assert!(store.record(&refused[0].id()).unwrap().is_none());
     assert_intact(&store, 1501);
+}
+
+/// A batch several times larger than a write chunk (PostgreSQL decides 4,096 records at a
+/// time), then more batches on the same store: a subject renamed in one chunk and back in a
+/// later one, an old code claimed again chunks after its first mapping, a record repeated
+/// chunks apart — and a refused batch, after which the store assumes nothing it did to the
+/// subjects (an engine that remembers subjects across batches must forget what a rolled-back
+/// batch taught it).
+pub fn subjects_across_chunks_and_batches<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    let other_name = "厦门市新名称贸易有限公司";
+    let mut batch: Vec<_> = (0..10_000u32)
+        .map(|n| {
+            let mut record = penalty_for(n % 50 + 1, &format!("厦市监罚〔2025〕{n}号"));
+            // Subject 3 is renamed in the second chunk and renamed back in the third.
+            if n % 50 == 2 && (5_000..8_200).contains(&n) {
+                other_name.clone_into(&mut record.subject_name);
+            }
+            record
+        })
+        .collect();
+    // Subject 1 gives a registration number in the first chunk; subject 2 claims it in the
+    // third: the first mapping stays.
+    batch[0].old_codes = vec![SubjectId::RegNo(reg_no())];
+    batch[9_001].old_codes = vec![SubjectId::RegNo(reg_no())];
+    batch.push(batch[7].clone());
+    batch.push(corrected(batch[8].clone(), "CF_NR", "警告"));
+    let changes = store.apply_records(&batch, &actor(0)).unwrap();
+    assert!(changes[..10_000].iter().all(|c| *c == Change::Submitted));
+    assert_eq!(changes[10_000..], [Change::Unchanged, Change::Corrected]);
+    let owner = store.subject(reg_no().as_ref()).unwrap().expect("mapped");
+    assert_eq!(owner.code, uscc(1).to_string());
+    let renamed = store.subject(uscc(3).as_str()).unwrap().unwrap();
+    assert_eq!(renamed.name, company(3));
+    assert_eq!(renamed.names, [company(3), other_name.to_owned()]);
+    assert_eq!(renamed.record_count, 200);
+
+    // Refused after it renamed subject 4 and created subject 60 inside its transaction.
+    let mut renaming = penalty_for(4, "厦市监罚〔2026〕1号");
+    renaming.subject_name = "厦门市未成名称有限公司".to_owned();
+    let refused = [
+        renaming,
+        penalty_for(60, "厦市监罚〔2026〕2号"),
+        penalty_for(61, ""),
+    ];
+    assert!(store.apply_records(&refused, &actor(1)).is_err());
+    let after = [
+        penalty_for(4, "厦市监罚〔2026〕3号"),
+        penalty_for(60, "厦市监罚〔2026〕4号"),
+    ];
+    assert_eq!(
+        store.apply_records(&after, &actor(2)).unwrap(),
+        [Change::Submitted, Change::Submitted]
+    );
+    assert_eq!(
+        store.subject(uscc(4).as_str()).unwrap().unwrap().names,
+        [company(4)]
+    );
+    let created = store.subject(uscc(60).as_str()).unwrap().expect("created");
+    assert_eq!((created.name, created.record_count), (company(60), 1));
+    let counts = store.counts().unwrap();
+    assert_eq!((counts.subjects, counts.records), (51, 10_002));
+    assert_intact(&store, 10_003);
 }
 
 /// Old codes a row gives for a USCC subject map to it: a record filed earlier under the
