@@ -29,7 +29,7 @@
 //!
 //! **Subjects.** With 100,000 subjects in a million records, every chunk used to look up most
 //! of its subjects again and re-send their old codes. The projections change only together
-//! with the log, so while the chain head is the one this connection committed, no one else
+//! with the log, so while the chain head is the one this store committed, no one else
 //! has touched them, and what the writer learned about subjects still holds
 //! ([`KnownSubjects`], as the SQLite engine keeps it).
 
