@@ -1,53 +1,27 @@
 //! The `gongxin` binary as users and scripts run it: real processes, real files, real SQLite.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{gongxin, path, stdout};
 use gongxin_store::{SqliteStore, Store};
 use serde_json::Value;
-
-fn gongxin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gongxin"))
-        .args(args)
-        .output()
-        .expect("gongxin runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 temp path")
-}
 
 /// Generates `records` rows of `item` about `subjects` subjects under `dir` and imports them
 /// into a data directory there, which it returns.
 fn generated_and_imported(dir: &Path, item: &str, subjects: u32, records: u32) -> PathBuf {
-    let input = dir.join("in");
+    let file = common::generated(&dir.join("in"), item, subjects, records);
     let data = dir.join("data");
-    let generated = gongxin(&[
-        "generate",
-        "--subjects",
-        &subjects.to_string(),
-        "--records",
-        &records.to_string(),
-        "--item",
-        item,
-        "--bad-per-mille",
-        "0",
-        "--out",
-        path(&input),
-    ]);
-    assert!(generated.status.success());
     let imported = gongxin(&[
         "import",
         "--data-dir",
         path(&data),
         "--item",
         item,
-        path(&input.join(format!("{item}.csv"))),
+        path(&file),
     ]);
     assert!(imported.status.success(), "{}", stdout(&imported));
     data
@@ -477,20 +451,7 @@ fn a_backup_taken_while_importing_restores_to_a_store_that_verifies() {
     let data = generated_and_imported(dir.path(), "admin_penalty", 100, 1_000);
     // A larger import goes on while the backup is taken.
     let more = dir.path().join("more");
-    let generated = gongxin(&[
-        "generate",
-        "--subjects",
-        "2000",
-        "--records",
-        "20000",
-        "--item",
-        "admin_license",
-        "--bad-per-mille",
-        "0",
-        "--out",
-        path(&more),
-    ]);
-    assert!(generated.status.success());
+    common::generated(&more, "admin_license", 2000, 20000);
     let mut import = Command::new(env!("CARGO_BIN_EXE_gongxin"))
         .args([
             "import",

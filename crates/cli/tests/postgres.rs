@@ -5,28 +5,16 @@
 //! `postgres://postgres@127.0.0.1:5432/test`). Without a server there, the tests print
 //! `skipped: postgresql not reachable` and pass, unless `GONGXIN_REQUIRE_POSTGRES` is set.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
+use common::{gongxin, path, stdout};
 use gongxin_store::{PostgresStore, Store};
 use gongxin_testing::TestSchema;
 use postgres::{Client, NoTls};
-
-fn gongxin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gongxin"))
-        .args(args)
-        .output()
-        .expect("gongxin runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 temp path")
-}
 
 /// A generated file of `records` penalties, in `dir/in`.
 fn generated(dir: &Path, records: u32) -> std::path::PathBuf {
@@ -252,20 +240,7 @@ fn a_backup_taken_while_importing_restores_into_another_schema_that_verifies() {
     ]);
     assert!(imported.status.success(), "{}", stdout(&imported));
     let more = dir.path().join("more");
-    let generated_more = gongxin(&[
-        "generate",
-        "--subjects",
-        "2000",
-        "--records",
-        "20000",
-        "--item",
-        "admin_license",
-        "--bad-per-mille",
-        "0",
-        "--out",
-        path(&more),
-    ]);
-    assert!(generated_more.status.success());
+    common::generated(&more, "admin_license", 2000, 20000);
 
     // An import in small batches goes on while the backup is taken.
     let mut import = Command::new(env!("CARGO_BIN_EXE_gongxin"))
