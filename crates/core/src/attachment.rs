@@ -80,10 +80,17 @@ pub struct UploadError {
     pub en: String,
 }
 
+/// Types that say nothing about a raw body: `curl --data-binary`, and many HTTP clients,
+/// send `application/x-www-form-urlencoded` unless told otherwise.
+const GENERIC_TYPES: [&str; 2] = [
+    "application/octet-stream",
+    "application/x-www-form-urlencoded",
+];
+
 /// The media type of an upload named `filename` whose client declared `declared` (the
 /// `Content-Type`, if any): the content must be PDF, JPEG or PNG by its first bytes, the
-/// name's extension must be one of that type's, and a declared type other than the generic
-/// `application/octet-stream` must be that type.
+/// name's extension must be one of that type's, and a declared type other than a generic
+/// one (`application/octet-stream`, a client's default form type) must be that type.
 pub fn check_upload(
     filename: &str,
     declared: Option<&str>,
@@ -126,7 +133,7 @@ pub fn check_upload(
     let declared = declared
         .and_then(|d| d.split(';').next())
         .map(|d| d.trim().to_ascii_lowercase())
-        .filter(|d| !d.is_empty() && d != "application/octet-stream");
+        .filter(|d| !d.is_empty() && !GENERIC_TYPES.contains(&d.as_str()));
     if let Some(declared) = declared
         && declared != media_type.as_str()
     {
@@ -163,6 +170,11 @@ mod tests {
         );
         assert_eq!(
             check_upload("scan.png", Some("application/octet-stream"), PNG),
+            Ok(MediaType::Png)
+        );
+        // What curl --data-binary declares by default.
+        assert_eq!(
+            check_upload("scan.png", Some("application/x-www-form-urlencoded"), PNG),
             Ok(MediaType::Png)
         );
         let code = |name: &str, declared: Option<&str>, content: &[u8]| {
