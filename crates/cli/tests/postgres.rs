@@ -8,7 +8,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use common::{gongxin, path, stdout};
@@ -16,40 +16,18 @@ use gongxin_store::{PostgresStore, Store};
 use gongxin_testing::TestSchema;
 use postgres::{Client, NoTls};
 
-/// A generated file of `records` penalties, in `dir/in`.
-fn generated(dir: &Path, records: u32) -> std::path::PathBuf {
-    let input = dir.join("in");
-    let output = gongxin(&[
-        "generate",
-        "--subjects",
-        "50",
-        "--records",
-        &records.to_string(),
-        "--item",
-        "admin_penalty",
-        "--bad-per-mille",
-        "0",
-        "--out",
-        path(&input),
-    ]);
-    assert!(output.status.success());
-    input.join("admin_penalty.csv")
-}
-
-#[test]
-fn import_and_verify_against_postgresql() {
-    let Some(schema) = TestSchema::create("cli_import") else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let file = generated(dir.path(), 300);
-    let data = dir.path().join("data");
+/// Imports a generated file of `records` penalties (about 50 subjects) into the store at
+/// `url`, with `dir/data` as the data directory: the data directory, the file and what the
+/// import printed.
+fn imported(dir: &Path, url: &str, records: u32) -> (PathBuf, PathBuf, String) {
+    let file = common::generated(&dir.join("in"), "admin_penalty", 50, records);
+    let data = dir.join("data");
     let imported = gongxin(&[
         "import",
         "--data-dir",
         path(&data),
         "--database-url",
-        &schema.url(),
+        url,
         "--item",
         "admin_penalty",
         path(&file),
@@ -60,11 +38,17 @@ fn import_and_verify_against_postgresql() {
         stdout(&imported),
         String::from_utf8_lossy(&imported.stderr)
     );
-    assert!(
-        stdout(&imported).contains("新增 300"),
-        "{}",
-        stdout(&imported)
-    );
+    (data, file, stdout(&imported))
+}
+
+#[test]
+fn import_and_verify_against_postgresql() {
+    let Some(schema) = TestSchema::create("cli_import") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (data, file, printed) = imported(dir.path(), &schema.url(), 300);
+    assert!(printed.contains("新增 300"), "{printed}");
     // The store is in PostgreSQL; the data directory holds the key, and no database file.
     assert!(!data.join("gongxin.sqlite").exists());
     assert!(data.join("personal-data.key").exists());
@@ -149,19 +133,7 @@ fn serve_answers_from_postgresql() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let file = generated(dir.path(), 50);
-    let data = dir.path().join("data");
-    let imported = gongxin(&[
-        "import",
-        "--data-dir",
-        path(&data),
-        "--database-url",
-        &schema.url(),
-        "--item",
-        "admin_penalty",
-        path(&file),
-    ]);
-    assert!(imported.status.success(), "{}", stdout(&imported));
+    let (data, _, _) = imported(dir.path(), &schema.url(), 50);
     let subject = {
         let store = PostgresStore::open(&schema.url()).unwrap();
         store.events_after(0, 1).unwrap().remove(0).subject
@@ -226,19 +198,7 @@ fn a_backup_taken_while_importing_restores_into_another_schema_that_verifies() {
     let copy = TestSchema::create("cli_restored").expect("reachable a moment ago");
     let third = TestSchema::create("cli_refused").expect("reachable a moment ago");
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let first = generated(dir.path(), 300);
-    let imported = gongxin(&[
-        "import",
-        "--data-dir",
-        path(&data),
-        "--database-url",
-        &source.url(),
-        "--item",
-        "admin_penalty",
-        path(&first),
-    ]);
-    assert!(imported.status.success(), "{}", stdout(&imported));
+    let (data, _, _) = imported(dir.path(), &source.url(), 300);
     let more = dir.path().join("more");
     common::generated(&more, "admin_license", 2000, 20000);
 
