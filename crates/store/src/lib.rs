@@ -12,7 +12,7 @@ mod verification;
 
 use chrono::NaiveDate;
 use gongxin_core::access::Principal;
-use gongxin_core::event::{ChainError, Event, EventKind, case_state};
+use gongxin_core::event::{ChainError, Event, EventDraft, EventKind, case_state};
 use gongxin_core::record::{Change, PreparedRecord, Record, RecordId, RecordStatus};
 use gongxin_core::repair::{Repair, RepairOutcome};
 
@@ -194,6 +194,49 @@ pub struct CaseStep<'a> {
     pub expected_head: Option<u64>,
     /// Set by the step that approves a repair: the day, which marks the record repaired.
     pub repaired_on: Option<NaiveDate>,
+}
+
+impl CaseStep<'_> {
+    /// Whether this step may follow `existing`, the case as stored (read under the writer's
+    /// lock): a new case must not exist yet; a further step must be about the same subject
+    /// and record and name the head it was decided on. Anything else is a
+    /// [`StoreError::Conflict`]. Every engine decides it here, the same way.
+    pub fn may_follow(&self, existing: Option<&StoredCase>) -> Result<(), StoreError> {
+        let conflict = |message: String| Err(StoreError::Conflict(message));
+        match (existing, self.expected_head) {
+            (None, None) => Ok(()),
+            (Some(case), Some(expected)) if case.head_seq == expected => {
+                if case.kind != self.kind
+                    || case.record != self.record
+                    || case.subject != self.subject
+                {
+                    return conflict(format!(
+                        "case {} is about another subject or record",
+                        self.id
+                    ));
+                }
+                Ok(())
+            }
+            (Some(_), None) => conflict(format!("case {} exists", self.id)),
+            (None, Some(_)) => conflict(format!("no case {}", self.id)),
+            (Some(case), Some(_)) => conflict(format!(
+                "case {} moved on (now at event {})",
+                self.id, case.head_seq
+            )),
+        }
+    }
+
+    /// The step's event, before it takes its place in the chain.
+    pub fn event(&self, actor: &Actor<'_>) -> EventDraft {
+        EventDraft {
+            kind: self.event,
+            subject: self.subject.to_owned(),
+            record: self.record.to_string(),
+            recorded_at_us: actor.at_us,
+            actor: actor.name.to_owned(),
+            payload: self.payload.clone(),
+        }
+    }
 }
 
 /// A case as stored; its state is the payload of its latest event.

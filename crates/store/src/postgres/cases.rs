@@ -1,6 +1,6 @@
 //! Due-process cases (listings, objections, repairs) and the check log.
 
-use gongxin_core::event::{Event, EventDraft};
+use gongxin_core::event::Event;
 use gongxin_core::record::{Change, PreparedRecord, RecordId};
 use postgres::{GenericClient, Row};
 
@@ -30,40 +30,11 @@ pub(super) fn append_case(
     // and seen here, or still waiting behind this one.
     let locked = lock_head(&mut db, *cached)?;
     let existing = case_row(&mut db, step.id)?;
-    match (&existing, step.expected_head) {
-        (None, None) => {}
-        (Some(case), Some(expected)) if case.head_seq == expected => {
-            if case.kind != step.kind || case.record != step.record || case.subject != step.subject
-            {
-                return Err(StoreError::Conflict(format!(
-                    "case {} is about another subject or record",
-                    step.id
-                )));
-            }
-        }
-        (Some(_), None) => {
-            return Err(StoreError::Conflict(format!("case {} exists", step.id)));
-        }
-        (None, Some(_)) => {
-            return Err(StoreError::Conflict(format!("no case {}", step.id)));
-        }
-        (Some(case), Some(_)) => {
-            return Err(StoreError::Conflict(format!(
-                "case {} moved on (now at event {})",
-                step.id, case.head_seq
-            )));
-        }
-    }
+    step.may_follow(existing.as_ref())?;
     let seq = locked.seq + 1;
-    let event = EventDraft {
-        kind: step.event,
-        subject: step.subject.to_owned(),
-        record: step.record.to_string(),
-        recorded_at_us: actor.at_us,
-        actor: actor.name.to_owned(),
-        payload: step.payload.clone(),
-    }
-    .seal(read::seq(seq, "the next event")?, locked.hash);
+    let event = step
+        .event(actor)
+        .seal(read::seq(seq, "the next event")?, locked.hash);
     let prev_record_seq = existing
         .as_ref()
         .map(|c| i64::try_from(c.head_seq).unwrap_or(i64::MAX));

@@ -1,6 +1,5 @@
 //! Due-process cases (listings, objections) and the check log.
 
-use gongxin_core::event::EventDraft;
 use gongxin_core::record::{Change, PreparedRecord, RecordId};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
@@ -23,40 +22,11 @@ pub(super) fn append_case(
     check_cached_head(&tx, *cached)?;
     let head = read::chain_head(&tx)?;
     let existing = case_row(&tx, step.id)?;
-    match (&existing, step.expected_head) {
-        (None, None) => {}
-        (Some(case), Some(expected)) if case.head_seq == expected => {
-            if case.kind != step.kind || case.record != step.record || case.subject != step.subject
-            {
-                return Err(StoreError::Conflict(format!(
-                    "case {} is about another subject or record",
-                    step.id
-                )));
-            }
-        }
-        (Some(_), None) => {
-            return Err(StoreError::Conflict(format!("case {} exists", step.id)));
-        }
-        (None, Some(_)) => {
-            return Err(StoreError::Conflict(format!("no case {}", step.id)));
-        }
-        (Some(case), Some(_)) => {
-            return Err(StoreError::Conflict(format!(
-                "case {} moved on (now at event {})",
-                step.id, case.head_seq
-            )));
-        }
-    }
+    step.may_follow(existing.as_ref())?;
     let seq = head.seq + 1;
-    let event = EventDraft {
-        kind: step.event,
-        subject: step.subject.to_owned(),
-        record: step.record.to_string(),
-        recorded_at_us: actor.at_us,
-        actor: actor.name.to_owned(),
-        payload: step.payload.clone(),
-    }
-    .seal(read::seq(seq, "the next event")?, head.hash);
+    let event = step
+        .event(actor)
+        .seal(read::seq(seq, "the next event")?, head.hash);
     tx.prepare_cached(
         "INSERT INTO events (seq, kind, subject, record, prev_record_seq, recorded_at_us, \
          actor, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
