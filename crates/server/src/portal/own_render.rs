@@ -16,9 +16,7 @@ use gongxin_store::{AuditEntry, CaseKind};
 
 use super::own::case_path;
 use super::page::{Lang, Page, escape};
-use super::render::{
-    beijing_time, crumbs, event_kind, list_or_dash, status_text, subject_type_name,
-};
+use super::render::{basic_information, beijing_time, crumbs, event_kind, status_text};
 use crate::api::cases::CaseView;
 use crate::api::inbox::Inbox;
 use crate::api::me::{Me, OwnCase, OwnEntry};
@@ -718,48 +716,7 @@ pub fn me(
         )),
     );
 
-    // Basic information.
-    let _ = write!(
-        main,
-        "<section aria-labelledby=\"basic\" class=\"card\"><h2 id=\"basic\" style=\"margin-top:0\">{basic}</h2>\
-         <dl class=\"facts\"><dt>{code_label}</dt><dd><code>{code}</code></dd>",
-        basic = page.t("基本信息", "Basic information"),
-        code_label = page.t("统一社会信用代码", "Unified social credit code"),
-        code = escape(&subject.code),
-    );
-    if let Some(kind) = subject
-        .subject_type
-        .as_deref()
-        .and_then(|k| subject_type_name(page, k))
-    {
-        let _ = write!(
-            main,
-            "<dt>{}</dt><dd>{}</dd>",
-            page.t("主体类型", "Type"),
-            escape(&kind)
-        );
-    }
-    let region = subject
-        .region
-        .as_ref()
-        .map(|r| {
-            format!(
-                "{} <span class=\"muted\">{}</span>",
-                escape(&r.name),
-                escape(&r.code)
-            )
-        })
-        .unwrap_or_else(|| "—".to_owned());
-    let _ = write!(
-        main,
-        "<dt>{region_label}</dt><dd>{region}</dd><dt>{former_label}</dt><dd>{former}</dd>\
-         <dt>{old_label}</dt><dd>{old}</dd></dl></section>",
-        region_label = page.t("登记地区", "Region"),
-        former_label = page.t("曾用名", "Former names"),
-        former = list_or_dash(&subject.former_names, page.t("；", "; ")),
-        old_label = page.t("原代码", "Old codes"),
-        old = list_or_dash(&subject.old_codes, ", "),
-    );
+    main.push_str(&basic_information(page, subject));
 
     // Records, grouped as the catalog groups them.
     let all: Vec<&RecordView> = me

@@ -12,7 +12,7 @@ use super::page::{Page, escape};
 use crate::api::records::RecordDetail;
 use crate::api::subjects::{Profile, SearchAnswer};
 use crate::error::{ApiError, ErrorCode};
-use crate::view::RecordView;
+use crate::view::{RecordView, SubjectView};
 
 /// Subject types by the first two characters of the USCC, for the search filter and the
 /// entity page.
@@ -386,16 +386,12 @@ pub(super) fn list_or_dash(items: &[String], separator: &str) -> String {
     }
 }
 
-/// `GET /entity/{code}`.
-pub fn entity(page: &Page, profile: &Profile) -> Response {
-    let subject = &profile.subject;
-    let mut main = crumbs(page, &[(subject.name.clone(), None)]);
-    let _ = write!(
-        main,
-        "<h1>{name}</h1><section aria-labelledby=\"basic\" class=\"card\">\
+/// The card of a subject's basic information: code, type, region, former names, old codes.
+pub(super) fn basic_information(page: &Page, subject: &SubjectView) -> String {
+    let mut card = format!(
+        "<section aria-labelledby=\"basic\" class=\"card\">\
          <h2 id=\"basic\" style=\"margin-top:0\">{basic}</h2><dl class=\"facts\">\
          <dt>{code_label}</dt><dd><code>{code}</code></dd>",
-        name = escape(&subject.name),
         basic = page.t("基本信息", "Basic information"),
         code_label = page.t("统一社会信用代码", "Unified social credit code"),
         code = escape(&subject.code),
@@ -406,7 +402,7 @@ pub fn entity(page: &Page, profile: &Profile) -> Response {
         .and_then(|k| subject_type_name(page, k))
     {
         let _ = write!(
-            main,
+            card,
             "<dt>{}</dt><dd>{}</dd>",
             page.t("主体类型", "Type"),
             escape(&kind)
@@ -428,7 +424,7 @@ pub fn entity(page: &Page, profile: &Profile) -> Response {
         })
         .unwrap_or_else(|| "—".to_owned());
     let _ = write!(
-        main,
+        card,
         "<dt>{region_label}</dt><dd>{region}</dd>\
          <dt>{former_label}</dt><dd>{former}</dd>\
          <dt>{old_label}</dt><dd>{old}</dd></dl></section>",
@@ -438,6 +434,15 @@ pub fn entity(page: &Page, profile: &Profile) -> Response {
         old_label = page.t("原代码", "Old codes"),
         old = list_or_dash(&subject.old_codes, ", "),
     );
+    card
+}
+
+/// `GET /entity/{code}`.
+pub fn entity(page: &Page, profile: &Profile) -> Response {
+    let subject = &profile.subject;
+    let mut main = crumbs(page, &[(subject.name.clone(), None)]);
+    let _ = write!(main, "<h1>{}</h1>", escape(&subject.name));
+    main.push_str(&basic_information(page, subject));
     let total: usize = profile.groups.iter().map(|g| g.records.len()).sum();
     let _ = write!(
         main,
