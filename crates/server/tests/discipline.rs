@@ -1,10 +1,11 @@
 //! Joint reward and discipline over HTTP: listing with due process, checks with receipts and
 //! replays, objections that suspend discipline, expiry on the exact day — on a fixed clock
-//! moved across the National Day holidays.
+//! moved across the National Day holidays. Each test on SQLite and on PostgreSQL (a schema of
+//! its own).
 
 mod common;
 
-use common::{Options, TestServer, date, error_of, unit_code};
+use common::{Engine, Options, TestServer, date, error_of, on_both_engines, unit_code};
 use gongxin_core::access::Principal;
 use serde_json::{Value, json};
 
@@ -18,9 +19,10 @@ struct Setup {
     subject_name: String,
 }
 
-fn setup(today: &str) -> Setup {
+fn setup(engine: Engine, today: &str) -> Setup {
     let server = TestServer::start_with(Options {
         today: Some(date(today)),
+        engine,
         ..Options::default()
     });
     let lister_unit = unit_code(1);
@@ -100,9 +102,14 @@ fn event_kinds(case: &Value) -> Vec<&str> {
         .collect()
 }
 
-#[test]
-fn a_listing_goes_through_notice_objection_and_decision_and_the_check_follows_it() {
-    let s = setup("2025-09-30");
+on_both_engines!(
+    a_listing_goes_through_notice_objection_and_decision_and_the_check_follows_it,
+    removal_proportionality_and_responsible_persons,
+    who_may_check_and_what_a_bad_request_gets,
+);
+
+fn a_listing_goes_through_notice_objection_and_decision_and_the_check_follows_it(engine: Engine) {
+    let s = setup(engine, "2025-09-30");
     let server = &s.server;
 
     let (status, case) = s.propose(
@@ -376,9 +383,8 @@ fn a_listing_goes_through_notice_objection_and_decision_and_the_check_follows_it
     assert_eq!(store.checks_of(&server.subject_code, 10).unwrap().len(), 7);
 }
 
-#[test]
-fn removal_proportionality_and_responsible_persons() {
-    let s = setup("2025-03-03");
+fn removal_proportionality_and_responsible_persons(engine: Engine) {
+    let s = setup(engine, "2025-03-03");
     let server = &s.server;
 
     // A key-attention entry: closer supervision, and nothing in procurement.
@@ -501,9 +507,8 @@ fn removal_proportionality_and_responsible_persons() {
     server.assert_intact();
 }
 
-#[test]
-fn who_may_check_and_what_a_bad_request_gets() {
-    let s = setup("2025-06-02");
+fn who_may_check_and_what_a_bad_request_gets(engine: Engine) {
+    let s = setup(engine, "2025-06-02");
     let server = &s.server;
     let body = |scenario: &str, purpose: &str| json!({"subject": server.subject_code, "scenario": scenario, "purpose": purpose});
     let post =

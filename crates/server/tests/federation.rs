@@ -3,12 +3,13 @@
 //! node pulls the province — through a page applied twice (a crash before its cursor was
 //! saved) and a peer that goes down mid-transfer. Every node ends with the same records, its
 //! own changes never come back to it, every record keeps its origin, and every chain verifies.
+//! On SQLite, and on PostgreSQL with every node's store in a schema of its own.
 
 mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Options, TestServer, company_code, personal_key, unit_code};
+use common::{Engine, Options, TestServer, company_code, on_both_engines, personal_key, unit_code};
 use gongxin_codes::Whitelist;
 use gongxin_core::access::Principal;
 use gongxin_core::catalog::Catalog;
@@ -94,12 +95,14 @@ impl Node {
     }
 }
 
-#[test]
-fn nodes_exchange_records_both_ways_and_converge_after_faults() {
+on_both_engines!(nodes_exchange_records_both_ways_and_converge_after_faults);
+
+fn nodes_exchange_records_both_ways_and_converge_after_faults(engine: Engine) {
     let mut city = Node {
         id: CITY,
         server: TestServer::start_with(Options {
             configure: |c| c.node_id = CITY.to_owned(),
+            engine,
             ..Options::default()
         }),
     };
@@ -109,6 +112,7 @@ fn nodes_exchange_records_both_ways_and_converge_after_faults() {
             subjects: 3,
             records: 12,
             configure: |c| c.node_id = PROVINCE.to_owned(),
+            engine,
             ..Options::default()
         }),
     };
@@ -118,6 +122,7 @@ fn nodes_exchange_records_both_ways_and_converge_after_faults() {
             subjects: 1,
             records: 1,
             configure: |c| c.node_id = NATION.to_owned(),
+            engine,
             ..Options::default()
         }),
     };

@@ -2,7 +2,8 @@
 //! subject objects to one of its records, and an SMTP sink listening on a loopback port
 //! inside the test receives the notices — each party once, in UTF-8 with an encoded-word
 //! subject — across restarts; a relay that refuses leads to retries and a failed mail the
-//! credit office sees; without a relay nothing is sent or queued.
+//! credit office sees; without a relay nothing is sent or queued. Each test but the last on
+//! SQLite and on PostgreSQL (a schema of its own).
 
 mod common;
 
@@ -13,9 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{Options, TestServer, agent, date, error_of, unit_code};
+use common::{Engine, Options, TestServer, agent, date, error_of, on_both_engines, unit_code};
 use gongxin_core::access::Principal;
 use gongxin_server::config::ServerConfig;
 use gongxin_store::MailQuery;
@@ -46,9 +47,10 @@ fn mail_settings(config: &mut ServerConfig) {
     config.smtp_relay = RELAY.with(|r| r.borrow().clone());
 }
 
-fn server() -> TestServer {
+fn server(engine: Engine) -> TestServer {
     TestServer::start_with(Options {
         today: Some(date("2025-06-03")),
+        engine,
         configure: mail_settings,
         ..Options::default()
     })
@@ -347,11 +349,16 @@ fn mail_list(server: &TestServer, query: &str) -> Value {
 
 // ---------------------------------------------------------------------------------------
 
-#[test]
-fn case_notices_are_mailed_once_to_each_party_with_an_address_across_restarts() {
+on_both_engines!(
+    case_notices_are_mailed_once_to_each_party_with_an_address_across_restarts,
+    a_relay_that_refuses_is_retried_then_the_mail_is_left_failed_with_the_error,
+    without_a_relay_nothing_is_sent_or_queued,
+);
+
+fn case_notices_are_mailed_once_to_each_party_with_an_address_across_restarts(engine: Engine) {
     let sink = Sink::start(false);
     relay_to(Some(&sink.relay));
-    let mut server = server();
+    let mut server = server(engine);
 
     // Addresses: every key holder sets its own party's.
     let (status, set) = put_email(
@@ -612,11 +619,10 @@ fn case_notices_are_mailed_once_to_each_party_with_an_address_across_restarts() 
     server.assert_intact();
 }
 
-#[test]
-fn a_relay_that_refuses_is_retried_then_the_mail_is_left_failed_with_the_error() {
+fn a_relay_that_refuses_is_retried_then_the_mail_is_left_failed_with_the_error(engine: Engine) {
     let sink = Sink::start(true);
     relay_to(Some(&sink.relay));
-    let server = server();
+    let server = server(engine);
     assert_eq!(
         put_email(&server, Some(&server.subject), SUBJECT_ADDRESS).0,
         200
@@ -670,11 +676,10 @@ fn a_relay_that_refuses_is_retried_then_the_mail_is_left_failed_with_the_error()
     );
 }
 
-#[test]
-fn without_a_relay_nothing_is_sent_or_queued() {
+fn without_a_relay_nothing_is_sent_or_queued(engine: Engine) {
     let sink = Sink::start(false);
     relay_to(None);
-    let server = server();
+    let server = server(engine);
     // Addresses can be set ahead of a relay; the answer says nothing is sent yet.
     let (status, set) = put_email(&server, Some(&server.subject), SUBJECT_ADDRESS);
     assert_eq!(status, 200, "{set}");

@@ -1,11 +1,12 @@
 //! Objections by anyone, with evidence, over HTTP: attachments uploaded by anyone (PDF, JPEG
 //! and PNG by their content, within the configured size), a third party objecting in its
 //! own right with its standing — which suspends discipline as the subject's objection does —
-//! and the evidence served only to those who may read the case.
+//! and the evidence served only to those who may read the case. Each test on SQLite and on
+//! PostgreSQL (a schema of its own).
 
 mod common;
 
-use common::{Options, TestServer, agent, date, error_of, unit_code};
+use common::{Engine, Options, TestServer, agent, date, error_of, on_both_engines, unit_code};
 use gongxin_core::access::Principal;
 use gongxin_store::AuditQuery;
 use serde_json::{Value, json};
@@ -30,9 +31,10 @@ const EXE: &[u8] = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xFF\xFF\x00\x00"
 const PERSON_ID: &str = "350203198001011235";
 const CONTACT: &str = "13800000000，厦门市思明区某路1号";
 
-fn server(today: &str) -> TestServer {
+fn server(engine: Engine, today: &str) -> TestServer {
     TestServer::start_with(Options {
         today: Some(date(today)),
+        engine,
         configure: |config| config.max_attachment_mib = 1,
         ..Options::default()
     })
@@ -96,9 +98,13 @@ fn download(
     )
 }
 
-#[test]
-fn attachments_are_recognised_by_their_content_and_held_to_the_size_limit() {
-    let server = server("2025-06-02");
+on_both_engines!(
+    attachments_are_recognised_by_their_content_and_held_to_the_size_limit,
+    anyone_may_object_with_standing_and_evidence_and_only_the_cases_readers_get_it,
+);
+
+fn attachments_are_recognised_by_their_content_and_held_to_the_size_limit(engine: Engine) {
+    let server = server(engine, "2025-06-02");
 
     // Anyone may upload, the public too; the id is the SHA-256 of the content.
     let (status, pdf) = upload(&server, "缴款凭证.pdf", None, Some("application/pdf"), PDF);
@@ -201,9 +207,8 @@ fn attachments_are_recognised_by_their_content_and_held_to_the_size_limit() {
     }
 }
 
-#[test]
-fn anyone_may_object_with_standing_and_evidence_and_only_the_cases_readers_get_it() {
-    let server = server("2025-03-03");
+fn anyone_may_object_with_standing_and_evidence_and_only_the_cases_readers_get_it(engine: Engine) {
+    let server = server(engine, "2025-03-03");
     let lister_unit = unit_code(1);
     let lister = server.key_for(Principal::Department {
         unit: lister_unit.clone(),

@@ -2,11 +2,14 @@
 //! Festival holidays: eligibility told up front, applications with evidence and a signed
 //! commitment, review deadlines in working days, approval that ends publication and
 //! discipline the same day and reaches recipients through the feed, refusal with the routes
-//! of appeal, and a log that verifies throughout.
+//! of appeal, and a log that verifies throughout. Each test on SQLite and on PostgreSQL (a
+//! schema of its own).
 
 mod common;
 
-use common::{Options, TestServer, company_code, date, error_of, unit_code};
+use common::{
+    Engine, Options, TestServer, company_code, date, error_of, on_both_engines, unit_code,
+};
 use gongxin_core::access::Principal;
 use serde_json::{Value, json};
 
@@ -28,9 +31,10 @@ struct Setup {
     company_key: String,
 }
 
-fn setup(today: &str, company: u32) -> Setup {
+fn setup(engine: Engine, today: &str, company: u32) -> Setup {
     let server = TestServer::start_with(Options {
         today: Some(date(today)),
+        engine,
         ..Options::default()
     });
     let regulator_unit = unit_code(1);
@@ -156,9 +160,13 @@ fn bar_codes(options: &Value) -> Vec<&str> {
         .collect()
 }
 
-#[test]
-fn a_repaired_penalty_leaves_publication_and_discipline_on_approval() {
-    let s = setup("2025-06-03", 1);
+on_both_engines!(
+    a_repaired_penalty_leaves_publication_and_discipline_on_approval,
+    a_list_entry_refused_then_repaired_leaves_the_list,
+);
+
+fn a_repaired_penalty_leaves_publication_and_discipline_on_approval(engine: Engine) {
+    let s = setup(engine, "2025-06-03", 1);
     let server = &s.server;
     let record = s.penalty(
         "厦市监罚〔2025〕88号",
@@ -410,9 +418,7 @@ fn a_repaired_penalty_leaves_publication_and_discipline_on_approval() {
 
     server.assert_intact();
     // The mark is a projection of the approval: a mark without it is found by verify.
-    let db = rusqlite::Connection::open(server.data_dir.join("gongxin.sqlite")).unwrap();
-    db.execute("UPDATE repairs SET repaired_on = '2025-10-01'", [])
-        .unwrap();
+    server.tamper("UPDATE repairs SET repaired_on = '2025-10-01'");
     let store = server.store();
     let verification = store.verify(&mut |_| {}).unwrap();
     assert!(
@@ -421,10 +427,9 @@ fn a_repaired_penalty_leaves_publication_and_discipline_on_approval() {
     );
 }
 
-#[test]
-fn a_list_entry_refused_then_repaired_leaves_the_list() {
+fn a_list_entry_refused_then_repaired_leaves_the_list(engine: Engine) {
     // Listed on the abnormal-operation list before the Spring Festival.
-    let s = setup("2026-02-02", 2);
+    let s = setup(engine, "2026-02-02", 2);
     let server = &s.server;
     let unit = &s.regulator_unit;
     let entry = s.submit(

@@ -106,8 +106,8 @@ pub struct TestServer {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     _dir: TempDir,
-    /// Dropped last, after the server has stopped.
-    _schema: Option<TestSchema>,
+    /// The PostgreSQL schema, if any. Dropped last, after the server has stopped.
+    schema: Option<TestSchema>,
 }
 
 pub struct Options {
@@ -272,7 +272,7 @@ impl TestServer {
             shutdown: Some(shutdown),
             thread: Some(thread),
             _dir: dir,
-            _schema: schema,
+            schema,
         }
     }
 
@@ -319,6 +319,20 @@ impl TestServer {
             matches!(verification, gongxin_store::Verification::Intact { .. }),
             "{verification:?}"
         );
+    }
+
+    /// Runs `sql` on the store behind the platform's back, as anyone with the SQLite file or
+    /// the database's password could: for what `verify` must then find.
+    pub fn tamper(&self, sql: &str) {
+        match &self.schema {
+            None => rusqlite::Connection::open(self.data_dir.join("gongxin.sqlite"))
+                .and_then(|db| db.execute_batch(sql))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            Some(schema) => schema
+                .client()
+                .batch_execute(sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        }
     }
 
     /// A new key for `principal`, stored while the server runs.
