@@ -73,6 +73,60 @@ pub struct StoredRecord {
     pub repaired_on: Option<NaiveDate>,
 }
 
+/// A record's place in a subject's newest-first order: its decision date, then the event
+/// that created it. A page of records ends at one; the next page starts after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RecordPosition {
+    pub decision_date: NaiveDate,
+    pub first_seq: u64,
+}
+
+impl RecordPosition {
+    pub fn of(record: &StoredRecord) -> Self {
+        Self {
+            decision_date: record.record.decision_date,
+            first_seq: record.first_seq,
+        }
+    }
+}
+
+/// Which of a subject's records [`Store::records_page`] reads.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordRange<'a> {
+    /// Catalog item ids.
+    pub items: &'a [&'a str],
+    /// Decision dates from (inclusive).
+    pub from: Option<NaiveDate>,
+    /// Decision dates to (inclusive).
+    pub to: Option<NaiveDate>,
+    /// Only records after this one in newest-first order: the way to page.
+    pub after: Option<RecordPosition>,
+    /// The most records of each item.
+    pub per_item: usize,
+}
+
+impl RecordRange<'_> {
+    /// The bounds as the engines' queries take them: days beyond any decision date stand
+    /// for an open end (and lie within PostgreSQL's `date`).
+    fn bounds(&self) -> (NaiveDate, NaiveDate, NaiveDate, i64, i64) {
+        let first = NaiveDate::from_ymd_opt(1, 1, 1).expect("valid date");
+        let last = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
+        let (after_date, after_seq) = self.after.map_or((last, i64::MAX), |p| {
+            (
+                p.decision_date,
+                i64::try_from(p.first_seq).unwrap_or(i64::MAX),
+            )
+        });
+        (
+            self.from.unwrap_or(first),
+            self.to.unwrap_or(last),
+            after_date,
+            after_seq,
+            i64::try_from(self.per_item).unwrap_or(i64::MAX),
+        )
+    }
+}
+
 /// Totals, for summaries and progress.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -655,9 +709,24 @@ pub trait Store {
     /// Looks a subject up by its USCC or any old code that maps to it.
     fn subject(&self, code: &str) -> Result<Option<Subject>, StoreError>;
 
+    /// The code of the subject `code` belongs to: the USCC an old code maps to, or `code`
+    /// itself (also when no record names it yet). One index look-up, where [`subject`]
+    /// (Self::subject) reads the whole subject.
+    fn subject_code(&self, code: &str) -> Result<String, StoreError>;
+
     /// The current state of every record about a subject (also those filed under its old
     /// codes), ordered by decision date, newest first.
     fn records_of(&self, subject_code: &str) -> Result<Vec<StoredRecord>, StoreError>;
+
+    /// The newest records of each of `range.items` about a subject (also those filed under
+    /// its old codes), up to `range.per_item` of each, after `range.after`, newest first:
+    /// one statement, which reads the subject's index entries and only the records it
+    /// returns, however many records the subject holds.
+    fn records_page(
+        &self,
+        subject_code: &str,
+        range: &RecordRange<'_>,
+    ) -> Result<Vec<StoredRecord>, StoreError>;
 
     /// Up to `limit` subjects with codes after `after` in code order (old codes that map to a
     /// USCC are not subjects of their own): the way to walk all of them, e.g. to rebuild the

@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "mail",
         sql: include_str!("../../migrations/postgres/0007_mail.sql"),
     },
+    Migration {
+        version: 8,
+        name: "records_by_item",
+        sql: include_str!("../../migrations/postgres/0008_records_by_item.sql"),
+    },
 ];
 
 /// The version a fully migrated schema has.

@@ -35,8 +35,8 @@ use crate::{
     Actor, ApiKey, ArrivalCount, Attachment, AttachmentReference, Attempt, AuditEntry, AuditQuery,
     CaseKind, CaseStep, CheckEntry, CheckTally, Contact, Counts, Delivery, DeliveryQuery,
     DispatchPosition, Feedback, Mail, MailQuery, MeasureTally, NewAttachment, NewDelivery, NewMail,
-    Party, Store, StoreError, StoredCase, StoredRecord, Subject, Subscription, TypicalCase,
-    Verification,
+    Party, RecordRange, Store, StoreError, StoredCase, StoredRecord, Subject, Subscription,
+    TypicalCase, Verification,
 };
 
 /// A [`Store`] in a PostgreSQL database (one schema of it).
@@ -486,8 +486,20 @@ impl Store for PostgresStore {
         read::subject(&mut self.conn()?.db(), code)
     }
 
+    fn subject_code(&self, code: &str) -> Result<String, StoreError> {
+        read::subject_code(&mut self.conn()?.db(), code)
+    }
+
     fn records_of(&self, subject_code: &str) -> Result<Vec<StoredRecord>, StoreError> {
         read::records_of(&mut self.conn()?.db(), subject_code)
+    }
+
+    fn records_page(
+        &self,
+        subject_code: &str,
+        range: &RecordRange<'_>,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        read::records_page(&mut self.conn()?.db(), subject_code, range)
     }
 
     fn subjects_after(&self, after: &str, limit: usize) -> Result<Vec<Subject>, StoreError> {

@@ -12,7 +12,7 @@ use postgres::{GenericClient, Row};
 
 use super::{ChainHead, Db, column};
 pub(super) use crate::decode::{corrupt, hash, record_id, seq, status, status_str};
-use crate::{Counts, StoreError, StoredRecord, Subject};
+use crate::{Counts, RecordRange, StoreError, StoredRecord, Subject};
 
 /// The columns [`event`] decodes, in its order.
 pub(super) const EVENT_COLUMNS: &str =
@@ -169,6 +169,18 @@ pub(super) fn subjects_after(
     rows.iter().map(subject_from_row).collect()
 }
 
+pub(super) fn subject_code(
+    db: &mut Db<'_, impl GenericClient>,
+    code: &str,
+) -> Result<String, StoreError> {
+    let row = db.query_one(
+        &format!("SELECT {RESOLVED}"),
+        &[&code],
+        "resolving a subject code",
+    )?;
+    column(&row, 0, "subject code")
+}
+
 pub(super) fn records_of(
     db: &mut Db<'_, impl GenericClient>,
     code: &str,
@@ -185,6 +197,43 @@ pub(super) fn records_of(
         ),
         &[&code],
         "reading a subject's records",
+    )?;
+    rows.iter().map(stored_record).collect()
+}
+
+pub(super) fn records_page(
+    db: &mut Db<'_, impl GenericClient>,
+    code: &str,
+    range: &RecordRange<'_>,
+) -> Result<Vec<StoredRecord>, StoreError> {
+    // One statement, one snapshot. The newest `per_item` of each item are ranked from the
+    // subject's entries in `records_by_subject_item` (an index-only scan where the
+    // visibility map allows); only those are read from the tables.
+    let (from, to, after_date, after_seq, per_item) = range.bounds();
+    let rows = db.query(
+        &format!(
+            "WITH s(code) AS (SELECT {RESOLVED}), \
+             codes(code) AS (SELECT code FROM s \
+                 UNION ALL SELECT c.old_code FROM subject_codes c JOIN s ON c.subject = s.code), \
+             ranked AS (SELECT first_seq, row_number() OVER (PARTITION BY item \
+                     ORDER BY decision_date DESC, first_seq DESC) AS n \
+                 FROM records WHERE subject IN (SELECT code FROM codes) \
+                 AND item = ANY($2) AND decision_date BETWEEN $3 AND $4 \
+                 AND (decision_date, first_seq) < ($5, $6)) \
+             {RECORD_SELECT} \
+             WHERE r.first_seq IN (SELECT first_seq FROM ranked WHERE n <= $7) \
+             ORDER BY r.decision_date DESC, r.first_seq DESC"
+        ),
+        &[
+            &code,
+            &range.items,
+            &from,
+            &to,
+            &after_date,
+            &after_seq,
+            &per_item,
+        ],
+        "reading a page of a subject's records",
     )?;
     rows.iter().map(stored_record).collect()
 }

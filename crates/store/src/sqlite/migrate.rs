@@ -55,6 +55,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "mail",
         sql: include_str!("../../migrations/sqlite/0007_mail.sql"),
     },
+    Migration {
+        version: 8,
+        name: "records_by_item",
+        sql: include_str!("../../migrations/sqlite/0008_records_by_item.sql"),
+    },
 ];
 
 /// The version a fully migrated database has.

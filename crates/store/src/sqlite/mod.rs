@@ -28,7 +28,7 @@ use crate::{
     Feedback, MeasureTally, NewAttachment, NewDelivery, Store, StoreError, StoredCase,
     StoredRecord, Subject, Subscription, TypicalCase, Verification,
 };
-use crate::{Contact, Mail, MailQuery, NewMail, Party};
+use crate::{Contact, Mail, MailQuery, NewMail, Party, RecordRange};
 
 /// The file [`SqliteStore::open_in_dir`] keeps the database in.
 const FILE_NAME: &str = "gongxin.sqlite";
@@ -181,8 +181,20 @@ impl Store for SqliteStore {
         read::subject(&self.conn, code)
     }
 
+    fn subject_code(&self, code: &str) -> Result<String, StoreError> {
+        read::subject_code(&self.conn, code)
+    }
+
     fn records_of(&self, subject_code: &str) -> Result<Vec<StoredRecord>, StoreError> {
         read::records_of(&self.conn, subject_code)
+    }
+
+    fn records_page(
+        &self,
+        subject_code: &str,
+        range: &RecordRange<'_>,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        read::records_page(&self.conn, subject_code, range)
     }
 
     fn subjects_after(&self, after: &str, limit: usize) -> Result<Vec<Subject>, StoreError> {

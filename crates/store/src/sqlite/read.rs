@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::{ChainHead, db};
 pub(super) use crate::decode::{corrupt, hash, record_id, seq, status, status_str};
-use crate::{Counts, StoreError, StoredRecord, Subject};
+use crate::{Counts, RecordRange, StoreError, StoredRecord, Subject};
 
 /// The columns [`event`] decodes, in its order.
 pub(super) const EVENT_COLUMNS: &str =
@@ -224,6 +224,12 @@ pub(super) fn subject(conn: &Connection, code: &str) -> Result<Option<Subject>, 
     }))
 }
 
+pub(super) fn subject_code(conn: &Connection, code: &str) -> Result<String, StoreError> {
+    conn.prepare_cached(&format!("SELECT {RESOLVED}"))
+        .and_then(|mut stmt| stmt.query_row([code], |row| row.get(0)))
+        .map_err(db("resolving a subject code"))
+}
+
 pub(super) fn records_of(conn: &Connection, code: &str) -> Result<Vec<StoredRecord>, StoreError> {
     // One statement, so one snapshot: resolve the code, then take the records filed under the
     // subject and under every old code of it.
@@ -239,6 +245,48 @@ pub(super) fn records_of(conn: &Connection, code: &str) -> Result<Vec<StoredReco
         &sql,
         [code],
         "reading a subject's records",
+        stored_record,
+    )
+}
+
+pub(super) fn records_page(
+    conn: &Connection,
+    code: &str,
+    range: &RecordRange<'_>,
+) -> Result<Vec<StoredRecord>, StoreError> {
+    // One statement, so one snapshot. The newest `per_item` of each item are ranked from the
+    // subject's entries in `records_by_subject_item` alone (the index covers every column
+    // the ranking needs); only those are read from the tables.
+    let sql = format!(
+        "WITH s(code) AS (SELECT {RESOLVED}), \
+         codes(code) AS (SELECT code FROM s \
+             UNION ALL SELECT c.old_code FROM subject_codes c JOIN s ON c.subject = s.code), \
+         ranked(first_seq, n) AS (SELECT first_seq, row_number() OVER (PARTITION BY item \
+                 ORDER BY decision_date DESC, first_seq DESC) \
+             FROM records WHERE subject IN (SELECT code FROM codes) \
+             AND item IN (SELECT value FROM json_each(?2)) \
+             AND decision_date >= ?3 AND decision_date <= ?4 \
+             AND (decision_date, first_seq) < (?5, ?6)) \
+         {RECORD_SELECT} \
+         WHERE r.first_seq IN (SELECT first_seq FROM ranked WHERE n <= ?7) \
+         ORDER BY r.decision_date DESC, r.first_seq DESC"
+    );
+    let (from, to, after_date, after_seq, per_item) = range.bounds();
+    let items =
+        serde_json::to_string(range.items).map_err(|e| StoreError::Database(e.to_string()))?;
+    query_all(
+        conn,
+        &sql,
+        rusqlite::params![
+            code,
+            items,
+            from.to_string(),
+            to.to_string(),
+            after_date.to_string(),
+            after_seq,
+            per_item
+        ],
+        "reading a page of a subject's records",
         stored_record,
     )
 }

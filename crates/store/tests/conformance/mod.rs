@@ -18,7 +18,8 @@ use gongxin_core::record::{Change, PreparedRecord, RecordId, RecordStatus, Subje
 use gongxin_store::{
     Actor, ApiKey, Attempt, AuditEntry, AuditQuery, CaseKind, CaseStep, CheckEntry, CheckTally,
     Counts, DeliveryQuery, DeliveryStatus, DispatchPosition, Feedback, FeedbackOutcome,
-    MeasureTally, NewDelivery, Store, StoreError, Subscription, TypicalCase, Verification,
+    MeasureTally, NewDelivery, RecordPosition, RecordRange, Store, StoreError, Subscription,
+    TypicalCase, Verification,
 };
 
 pub use attachments::attachments_are_stored_once_by_content;
@@ -58,6 +59,7 @@ macro_rules! suite {
             feedback_is_reported_once_and_tallied,
             the_typical_case_register_publishes_once,
             records_of_many_agrees_with_records_of,
+            records_are_paged_newest_first_by_item,
             attachments_are_stored_once_by_content,
             mails_are_planned_once_per_event_and_party,
         );
@@ -257,6 +259,13 @@ pub fn records_found_by_old_code<H: Harness>(harness: &mut H) {
     );
     assert_eq!(subject.old_codes, [old.to_string()]);
     assert_eq!(subject.record_count, 2);
+    assert_eq!(store.subject_code(old.as_str()).unwrap(), code);
+    assert_eq!(store.subject_code(&code).unwrap(), code);
+    assert_eq!(
+        store.subject_code("91350200MA00000019").unwrap(),
+        "91350200MA00000019",
+        "a code no record names stands for itself"
+    );
     assert_eq!(
         store.subject(old.as_str()).unwrap(),
         Some(subject),
@@ -1399,5 +1408,130 @@ pub fn records_of_many_agrees_with_records_of<H: Harness>(harness: &mut H) {
         many[&codes[0]].len(),
         2,
         "the old code's record counts for its USCC"
+    );
+}
+
+pub fn records_are_paged_newest_first_by_item<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    let on = |mut record: gongxin_core::record::Record, day: &str| {
+        record.decision_date = date(day);
+        record
+    };
+    let mut records = vec![
+        on(penalty_for(1, "厦市监罚〔2024〕1号"), "2024-03-01"),
+        // Two on one day: the one stored later comes first.
+        on(penalty_for(1, "厦市监罚〔2024〕2号"), "2024-05-01"),
+        on(penalty_for(1, "厦市监罚〔2024〕3号"), "2024-05-01"),
+        on(penalty_for(1, "厦市监罚〔2023〕9号"), "2023-12-31"),
+        // Filed under the subject's old code, older than the rest.
+        on(
+            penalty(
+                SubjectId::OrgCode(old_org_code(1)),
+                &company(1),
+                "厦市监罚〔2015〕1号",
+            ),
+            "2015-07-01",
+        ),
+        // Another subject's penalty, and the subject's record of another item.
+        on(penalty_for(2, "厦市监罚〔2024〕4号"), "2024-04-01"),
+    ];
+    let mut license = on(penalty_for(1, "厦市监许〔2024〕1号"), "2024-06-01");
+    license.key.item = "XK".to_owned();
+    records.push(license);
+    store.apply_records(&records, &actor(0)).unwrap();
+
+    let code = uscc(1).to_string();
+    let numbers = |page: &[gongxin_store::StoredRecord]| -> Vec<String> {
+        page.iter()
+            .map(|r| r.record.key.document_no.clone())
+            .collect()
+    };
+    let all_penalties: Vec<String> = store
+        .records_of(&code)
+        .unwrap()
+        .iter()
+        .filter(|r| r.record.key.item == "CF")
+        .map(|r| r.record.key.document_no.clone())
+        .collect();
+    assert_eq!(
+        all_penalties,
+        [
+            "厦市监罚〔2024〕3号",
+            "厦市监罚〔2024〕2号",
+            "厦市监罚〔2024〕1号",
+            "厦市监罚〔2023〕9号",
+            "厦市监罚〔2015〕1号"
+        ]
+    );
+
+    // Pages of two, each after the last one's end, give the same records in the same order.
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let range = RecordRange {
+            items: &["CF"],
+            from: None,
+            to: None,
+            after,
+            per_item: 2,
+        };
+        let page = store.records_page(&code, &range).unwrap();
+        assert!(page.len() <= 2);
+        paged.extend(numbers(&page));
+        match page.last() {
+            Some(last) if page.len() == 2 => after = Some(RecordPosition::of(last)),
+            _ => break,
+        }
+    }
+    assert_eq!(paged, all_penalties);
+
+    // By the old code as well; dates bound it inclusively; another item is apart.
+    let range = RecordRange {
+        items: &["CF"],
+        from: Some(date("2015-07-01")),
+        to: Some(date("2024-03-01")),
+        after: None,
+        per_item: 10,
+    };
+    assert_eq!(
+        numbers(
+            &store
+                .records_page(old_org_code(1).as_str(), &range)
+                .unwrap()
+        ),
+        [
+            "厦市监罚〔2024〕1号",
+            "厦市监罚〔2023〕9号",
+            "厦市监罚〔2015〕1号"
+        ]
+    );
+    let licenses = RecordRange {
+        items: &["XK"],
+        ..range
+    };
+    assert!(store.records_page(&code, &licenses).unwrap().is_empty());
+    // The limit is per item: the newest of each, newest first.
+    let both = RecordRange {
+        items: &["CF", "XK"],
+        to: None,
+        per_item: 1,
+        ..range
+    };
+    assert_eq!(
+        numbers(&store.records_page(&code, &both).unwrap()),
+        ["厦市监许〔2024〕1号", "厦市监罚〔2024〕3号"]
+    );
+    let nobody = RecordRange {
+        items: &["CF"],
+        from: None,
+        to: None,
+        after: None,
+        per_item: 10,
+    };
+    assert!(
+        store
+            .records_page("91350200MA00000019", &nobody)
+            .unwrap()
+            .is_empty()
     );
 }
