@@ -36,7 +36,7 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
-pub use api::subjects::{Profile, build_profile};
+pub use api::subjects::{PROFILE_RECORDS_PER_GROUP, Profile, build_profile};
 pub use auth::{NewKey, create_key};
 pub use error::{ApiError, ErrorCode};
 pub use state::{AppState, BoxedStore, Clock, Platform, StoreFactory};

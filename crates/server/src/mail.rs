@@ -203,9 +203,7 @@ fn plan_events(
         let subject = match canonical.get(&case.subject) {
             Some(code) => code.clone(),
             None => {
-                let code = store
-                    .subject(&case.subject)?
-                    .map_or_else(|| case.subject.clone(), |s| s.code);
+                let code = store.subject_code(&case.subject)?;
                 canonical.insert(case.subject.clone(), code.clone());
                 code
             }

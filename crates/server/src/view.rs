@@ -1,14 +1,16 @@
 //! Records and subjects as a principal may see them: the JSON the API answers and the data
 //! the portal renders, built once by the access policy of `gongxin_core::access`.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use gongxin_core::access::{
     Principal, ShownField, Window, record_access, record_window, shown_fields,
 };
-use gongxin_core::catalog::Catalog;
+use gongxin_core::catalog::Item;
 use gongxin_core::event::Event;
 use gongxin_core::record::RecordStatus;
-use gongxin_store::{StoredRecord, Subject};
+use gongxin_store::{RecordPosition, RecordRange, Store, StoreError, StoredRecord, Subject};
 use serde::Serialize;
 
 use crate::state::Platform;
@@ -37,21 +39,9 @@ pub struct RecordView {
     /// Whether this view holds more than the public sees: such reads are audited.
     #[serde(skip)]
     pub beyond_public: bool,
-}
-
-/// The records of `stored` that `principal` may see, newest first, and whether any of them
-/// goes beyond the public view.
-pub fn record_views(
-    platform: &Platform,
-    principal: &Principal,
-    subject_code: &str,
-    stored: &[StoredRecord],
-    today: NaiveDate,
-) -> Vec<RecordView> {
-    stored
-        .iter()
-        .filter_map(|stored| record_view(platform, principal, subject_code, stored, today))
-        .collect()
+    /// Its place in the subject's newest-first order, where a page of records ends.
+    #[serde(skip)]
+    pub position: RecordPosition,
 }
 
 pub fn record_view(
@@ -88,6 +78,131 @@ pub fn record_view(
         first_recorded_at: rfc3339(stored.first_recorded_at_us),
         fields: shown_fields(item, record, access, &platform.personal_key),
         beyond_public: access.beyond_public,
+        position: RecordPosition::of(stored),
+    })
+}
+
+/// Which of a subject's records [`visible_records`] pages through.
+pub struct RecordSelection<'a> {
+    pub items: Vec<&'a Item>,
+    /// Decision dates from and to (inclusive).
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Only records after this place in the newest-first order.
+    pub after: Option<RecordPosition>,
+    /// At least 1.
+    pub limit: usize,
+}
+
+/// A page of records as one principal may see them.
+pub struct RecordPage {
+    /// Newest first.
+    pub records: Vec<RecordView>,
+    /// Where the next page starts, if more records are to be seen.
+    pub next: Option<RecordPosition>,
+}
+
+/// Up to `selection.limit` of a subject's records that `principal` may see, newest first.
+pub fn visible_records(
+    platform: &Platform,
+    store: &dyn Store,
+    principal: &Principal,
+    subject_code: &str,
+    selection: &RecordSelection<'_>,
+    today: NaiveDate,
+) -> Result<RecordPage, StoreError> {
+    let wanted = selection.limit.saturating_add(1);
+    let views = newest_visible(
+        platform,
+        store,
+        principal,
+        subject_code,
+        selection,
+        wanted,
+        today,
+    )?;
+    Ok(page_of(views, selection.limit))
+}
+
+/// The newest `wanted` records of each item of the selection that `principal` may see (fewer
+/// where an item has no more), in no particular order. One read of the store gives them,
+/// unless records hidden from this principal are among an item's newest: that item is then
+/// read on, a page at a time, past them.
+pub fn newest_visible(
+    platform: &Platform,
+    store: &dyn Store,
+    principal: &Principal,
+    subject_code: &str,
+    selection: &RecordSelection<'_>,
+    wanted: usize,
+    today: NaiveDate,
+) -> Result<Vec<RecordView>, StoreError> {
+    let mut shown = Vec::new();
+    let mut after: HashMap<&str, RecordPosition> = HashMap::new();
+    let mut found: HashMap<&str, usize> = HashMap::new();
+    // First every item at once; then, one at a time, each item to read on from its own place.
+    let mut items: Vec<&str> = selection.items.iter().map(|i| i.id.as_str()).collect();
+    let mut start = selection.after;
+    let mut unfinished: Vec<&str> = Vec::new();
+    loop {
+        let range = RecordRange {
+            items: &items,
+            from: selection.from,
+            to: selection.to,
+            after: start,
+            per_item: wanted,
+        };
+        let mut read: HashMap<&str, usize> = HashMap::new();
+        for stored in &store.records_page(subject_code, &range)? {
+            let Some(item) = items.iter().copied().find(|i| *i == stored.record.key.item) else {
+                continue;
+            };
+            *read.entry(item).or_default() += 1;
+            after.insert(item, RecordPosition::of(stored));
+            let count = found.entry(item).or_default();
+            if *count < wanted
+                && let Some(view) = record_view(platform, principal, subject_code, stored, today)
+            {
+                shown.push(view);
+                *count += 1;
+            }
+        }
+        // Read on only where the store had more and the page is not yet full.
+        unfinished.extend(items.iter().copied().filter(|item| {
+            read.get(item) == Some(&wanted) && found.get(item).copied().unwrap_or(0) < wanted
+        }));
+        let Some(next) = unfinished.pop() else {
+            break;
+        };
+        items = vec![next];
+        start = after.get(next).copied();
+    }
+    Ok(shown)
+}
+
+/// `views` as one page of `limit`, newest first, and where the next one starts.
+pub fn page_of(mut views: Vec<RecordView>, limit: usize) -> RecordPage {
+    views.sort_by_key(|view| std::cmp::Reverse(view.position));
+    let next = (views.len() > limit && limit > 0).then(|| views[limit - 1].position);
+    views.truncate(limit);
+    RecordPage {
+        records: views,
+        next,
+    }
+}
+
+/// A place in a subject's records as the API writes it: `{decision date}.{event}`, e.g.
+/// `2024-05-01.1234`.
+pub fn cursor_text(position: RecordPosition) -> String {
+    format!("{}.{}", position.decision_date, position.first_seq)
+}
+
+/// The place [`cursor_text`] wrote, if `text` is one.
+pub fn parse_cursor(text: &str) -> Option<RecordPosition> {
+    let (date, seq) = text.split_once('.')?;
+    Some(RecordPosition {
+        decision_date: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?,
+        first_seq: seq.parse().ok()?,
     })
 }
 
@@ -97,33 +212,16 @@ pub fn rfc3339(at_us: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Records grouped as the catalog groups them (its categories, in catalog order).
+/// One catalog group's records in a profile: the newest ones shown.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordGroup {
     pub category: String,
     pub name_zh: String,
     pub name_en: String,
     pub records: Vec<RecordView>,
-}
-
-pub fn group_by_category(catalog: &Catalog, records: Vec<RecordView>) -> Vec<RecordGroup> {
-    let mut groups: Vec<RecordGroup> = catalog
-        .categories
-        .iter()
-        .map(|c| RecordGroup {
-            category: c.id.clone(),
-            name_zh: c.name_zh.clone(),
-            name_en: c.name_en.clone(),
-            records: Vec::new(),
-        })
-        .collect();
-    for record in records {
-        if let Some(group) = groups.iter_mut().find(|g| g.category == record.category) {
-            group.records.push(record);
-        }
-    }
-    groups.retain(|g| !g.records.is_empty());
-    groups
+    /// Where the group's further records start (`after` of the records endpoint), if it
+    /// holds more than the profile shows.
+    pub next: Option<String>,
 }
 
 /// A subject's basic information.

@@ -1,17 +1,34 @@
-//! The API against a real server on port 0 with its own data directory.
+//! The API against a real server on port 0 with its own data directory, each test on SQLite
+//! and on PostgreSQL (a schema of its own).
 
 mod common;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{TestServer, agent, encode, error_of};
+use common::{Engine, Options, TestServer, agent, encode, error_of, on_both_engines};
 use gongxin_core::catalog::{Catalog, Disclosure, FieldType};
 use serde_json::{Value, json};
 
-#[test]
-fn health_readiness_metrics_and_the_api_description() {
-    let server = TestServer::start();
+// Every test but the one reading the OpenAPI document runs on SQLite and on PostgreSQL.
+on_both_engines!(
+    health_readiness_metrics_and_the_api_description,
+    search_finds_subjects_by_part_of_a_name_and_by_any_code,
+    a_profile_is_found_by_the_uscc_or_an_old_code,
+    records_filter_by_item_and_decision_date_and_show_their_history,
+    no_public_response_holds_an_identity_number_or_a_non_public_field,
+    identity_numbers_are_whole_only_for_the_roles_that_need_them,
+    an_identity_number_finds_its_subjects_for_the_roles_allowed_to_match_it,
+    non_public_reads_need_a_purpose_and_are_audited,
+    a_department_submits_its_own_records_and_gets_the_per_row_report,
+    a_file_upload_goes_through_the_import_pipeline,
+    anonymous_scraping_is_rate_limited_but_keys_are_not,
+    timeliness_is_reported_per_source_unit,
+    a_profile_shows_the_newest_records_of_each_group_and_pages_the_rest,
+);
+
+fn health_readiness_metrics_and_the_api_description(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let (status, health) = server.get_json("/healthz", None);
     assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
     let (status, ready) = server.get_json("/readyz", None);
@@ -74,9 +91,8 @@ fn the_openapi_document_lists_every_route_and_error_code() {
     }
 }
 
-#[test]
-fn search_finds_subjects_by_part_of_a_name_and_by_any_code() {
-    let server = TestServer::start();
+fn search_finds_subjects_by_part_of_a_name_and_by_any_code(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let subject = server
         .store()
         .subject(&server.subject_code)
@@ -121,9 +137,8 @@ fn search_finds_subjects_by_part_of_a_name_and_by_any_code() {
     );
 }
 
-#[test]
-fn a_profile_is_found_by_the_uscc_or_an_old_code() {
-    let server = TestServer::start();
+fn a_profile_is_found_by_the_uscc_or_an_old_code(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let subject = server
         .store()
         .subject(&server.subject_code)
@@ -155,9 +170,8 @@ fn a_profile_is_found_by_the_uscc_or_an_old_code() {
     );
 }
 
-#[test]
-fn records_filter_by_item_and_decision_date_and_show_their_history() {
-    let server = TestServer::start();
+fn records_filter_by_item_and_decision_date_and_show_their_history(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let code = &server.subject_code;
     let (_, all) = server.get_json(&format!("/api/v1/subjects/{code}/records"), None);
     let records = all["records"].as_array().unwrap();
@@ -215,9 +229,8 @@ fn plaintext_id_numbers(server: &TestServer, catalog: &Catalog) -> BTreeSet<Stri
     numbers
 }
 
-#[test]
-fn no_public_response_holds_an_identity_number_or_a_non_public_field() {
-    let server = TestServer::start();
+fn no_public_response_holds_an_identity_number_or_a_non_public_field(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let catalog = Catalog::embedded().unwrap();
     let numbers = plaintext_id_numbers(&server, &catalog);
     assert!(
@@ -276,9 +289,8 @@ fn no_public_response_holds_an_identity_number_or_a_non_public_field() {
     }
 }
 
-#[test]
-fn identity_numbers_are_whole_only_for_the_roles_that_need_them() {
-    let server = TestServer::start();
+fn identity_numbers_are_whole_only_for_the_roles_that_need_them(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let catalog = Catalog::embedded().unwrap();
     let numbers = plaintext_id_numbers(&server, &catalog);
     let code = &server.subject_code;
@@ -296,9 +308,8 @@ fn identity_numbers_are_whole_only_for_the_roles_that_need_them() {
     assert!(!numbers.iter().any(|n| as_subject.contains(n.as_str())));
 }
 
-#[test]
-fn an_identity_number_finds_its_subjects_for_the_roles_allowed_to_match_it() {
-    let server = TestServer::start();
+fn an_identity_number_finds_its_subjects_for_the_roles_allowed_to_match_it(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let catalog = Catalog::embedded().unwrap();
     let store = server.store();
     let key = common::personal_key();
@@ -360,9 +371,8 @@ fn an_identity_number_finds_its_subjects_for_the_roles_allowed_to_match_it() {
     );
 }
 
-#[test]
-fn non_public_reads_need_a_purpose_and_are_audited() {
-    let server = TestServer::start();
+fn non_public_reads_need_a_purpose_and_are_audited(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let code = &server.subject_code;
     assert_eq!(
         error_of(server.get_json(&format!("/api/v1/subjects/{code}"), Some(&server.admin),)),
@@ -421,9 +431,8 @@ fn penalty_row(unit: &str, document_no: &str, name: &str, code: &str) -> Value {
     })
 }
 
-#[test]
-fn a_department_submits_its_own_records_and_gets_the_per_row_report() {
-    let server = TestServer::start();
+fn a_department_submits_its_own_records_and_gets_the_per_row_report(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let unit = server.department_unit.clone();
     let batch = json!({
         "item": "admin_penalty",
@@ -496,9 +505,8 @@ fn a_department_submits_its_own_records_and_gets_the_per_row_report() {
     }
 }
 
-#[test]
-fn a_file_upload_goes_through_the_import_pipeline() {
-    let server = TestServer::start();
+fn a_file_upload_goes_through_the_import_pipeline(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let file = server.incoming_file("admin_penalty");
     let bytes = std::fs::read(&file).unwrap();
     let mut response = agent()
@@ -530,11 +538,11 @@ fn a_file_upload_goes_through_the_import_pipeline() {
     assert_eq!(answer["error"]["code"], "forbidden");
 }
 
-#[test]
-fn anonymous_scraping_is_rate_limited_but_keys_are_not() {
-    let server = TestServer::start_with(common::Options {
+fn anonymous_scraping_is_rate_limited_but_keys_are_not(engine: Engine) {
+    let server = TestServer::start_with(Options {
         public_requests_per_minute: 60,
-        ..common::Options::default()
+        engine,
+        ..Options::default()
     });
     let path = format!("/api/v1/subjects/{}", server.subject_code);
     let statuses: Vec<u16> = (0..8).map(|_| server.get_text(&path, None).0).collect();
@@ -553,9 +561,8 @@ fn anonymous_scraping_is_rate_limited_but_keys_are_not() {
     );
 }
 
-#[test]
-fn timeliness_is_reported_per_source_unit() {
-    let server = TestServer::start();
+fn timeliness_is_reported_per_source_unit(engine: Engine) {
+    let server = TestServer::start_on(engine);
     let (status, report) = server.get_json("/api/v1/stats/timeliness", Some(&server.admin));
     assert_eq!(status, 200);
     assert_eq!(report["working_days_allowed"], 7);
@@ -569,4 +576,115 @@ fn timeliness_is_reported_per_source_unit() {
     ));
     let (status, _) = server.get_json("/api/v1/stats/timeliness", None);
     assert_eq!(status, 403);
+}
+
+fn a_profile_shows_the_newest_records_of_each_group_and_pages_the_rest(engine: Engine) {
+    let server = TestServer::start_on(engine);
+    let unit = server.department_unit.clone();
+    let code = "91350100M000100Y43";
+    // Fourteen penalties of one subject, two of them decided on the same day.
+    let records: Vec<Value> = (1..=14)
+        .map(|n| {
+            let mut row = penalty_row(
+                &unit,
+                &format!("页罚〔2026〕{n}号"),
+                "福州分页科技有限公司",
+                code,
+            );
+            row["CF_JDRQ"] = json!(format!("2026-10-{:02}", n.min(13)));
+            row
+        })
+        .collect();
+    let batch = json!({ "item": "admin_penalty", "records": records });
+    let (status, report) = server.post_json("/api/v1/records", Some(&server.department), &batch);
+    assert_eq!(
+        (status, report["accepted"].clone()),
+        (200, json!(14)),
+        "{report}"
+    );
+
+    let (status, profile) = server.get_json(&format!("/api/v1/subjects/{code}"), None);
+    assert_eq!(status, 200, "{profile}");
+    let group = profile["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["records"][0]["item"] == "admin_penalty")
+        .expect("a group of penalties");
+    let shown: Vec<&str> = group["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["document_no"].as_str().unwrap())
+        .collect();
+    // Newest first; on the same day the one stored later first.
+    assert_eq!(shown.len(), 10, "{group}");
+    assert_eq!(
+        &shown[..3],
+        ["页罚〔2026〕14号", "页罚〔2026〕13号", "页罚〔2026〕12号"]
+    );
+    let category = group["category"].as_str().unwrap();
+    let next = group["next"].as_str().expect("more than the profile shows");
+
+    // The rest, a page at a time from where the profile stopped, then the whole group.
+    let records_of = |query: &str| {
+        let (status, list) =
+            server.get_json(&format!("/api/v1/subjects/{code}/records?{query}"), None);
+        assert_eq!(status, 200, "{list}");
+        let numbers: Vec<String> = list["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["document_no"].as_str().unwrap().to_owned())
+            .collect();
+        (numbers, list["next"].as_str().map(str::to_owned))
+    };
+    let (page, after) = records_of(&format!("category={category}&after={next}&limit=3"));
+    assert_eq!(
+        page,
+        ["页罚〔2026〕4号", "页罚〔2026〕3号", "页罚〔2026〕2号"]
+    );
+    let (last, end) = records_of(&format!(
+        "category={category}&after={}&limit=3",
+        after.unwrap()
+    ));
+    assert_eq!(
+        (last.as_slice(), end),
+        (&["页罚〔2026〕1号".to_owned()][..], None)
+    );
+    let (whole, end) = records_of(&format!("category={category}"));
+    assert_eq!(end, None);
+    let paged: Vec<String> = shown
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain(page)
+        .chain(last)
+        .collect();
+    assert_eq!(whole, paged);
+
+    for bad in [
+        "after=yesterday",
+        "limit=0",
+        "limit=1001",
+        "category=nonsense",
+    ] {
+        let path = format!("/api/v1/subjects/{code}/records?{bad}");
+        assert_eq!(error_of(server.get_json(&path, None)).0, 400, "{bad}");
+    }
+
+    // The portal links the group to its own pages.
+    let (status, entity) = server.get_text(&format!("/entity/{code}"), None);
+    assert_eq!(status, 200);
+    let link = format!("/entity/{code}/records?category={category}");
+    assert!(entity.contains(&link), "{entity}");
+    let (status, list) = server.get_text(&link, None);
+    assert_eq!(status, 200);
+    assert!(
+        list.contains("页罚〔2026〕1号") && list.contains("页罚〔2026〕14号"),
+        "{list}"
+    );
+    assert!(
+        !list.contains("rel=\"next\""),
+        "fourteen records fit on one page"
+    );
 }

@@ -58,11 +58,7 @@ pub(crate) fn party_of(
     principal: &Principal,
 ) -> Result<Option<Party>, ApiError> {
     Ok(match principal {
-        Principal::Subject { code } => Some(Party::Subject(
-            store
-                .subject(code)?
-                .map_or_else(|| code.clone(), |subject| subject.code),
-        )),
+        Principal::Subject { code } => Some(Party::Subject(store.subject_code(code)?)),
         Principal::Department { unit, .. } => Some(Party::Unit(unit.clone())),
         Principal::Admin => Some(Party::CreditOffice),
         Principal::Public | Principal::Auditor => None,

@@ -412,10 +412,7 @@ impl<'a> Scan<'a> {
         if let Some(found) = self.canonical.get(code) {
             return Ok(found.clone());
         }
-        let resolved = self
-            .store
-            .subject(code)?
-            .map_or_else(|| code.to_owned(), |s| s.code);
+        let resolved = self.store.subject_code(code)?;
         self.canonical.insert(code.to_owned(), resolved.clone());
         Ok(resolved)
     }

@@ -105,7 +105,9 @@ pub async fn me(
         .read(move |state, store| {
             let platform = &state.platform;
             let today = platform.clock.today();
-            let (profile, _) = build_profile(platform, store, &principal, &code, today)?;
+            // All of it: a subject may read everything held about it.
+            let (profile, _) =
+                build_profile(platform, store, &principal, &code, today, usize::MAX)?;
             let code = profile.subject.code.clone();
             let list_entries = own_entries(platform, store, &code, today)?;
             let cases = store

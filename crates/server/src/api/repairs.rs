@@ -147,11 +147,7 @@ pub async fn options(
 async fn canonical(state: &AppState, stored: &StoredRecord) -> Result<String, ApiError> {
     let code = stored.record.subject.to_string();
     state
-        .read(move |_, store| {
-            Ok(store
-                .subject(&code)?
-                .map_or_else(|| code.clone(), |subject| subject.code))
-        })
+        .read(move |_, store| Ok(store.subject_code(&code)?))
         .await
 }
 

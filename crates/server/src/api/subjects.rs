@@ -13,7 +13,9 @@ use super::{PurposeParam, audit_entry, record_audit};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, QueryParams};
 use crate::state::{AppState, Platform};
-use crate::view::{RecordGroup, SubjectView, group_by_category, record_views, subject_view};
+use crate::view::{
+    RecordGroup, RecordSelection, SubjectView, cursor_text, newest_visible, page_of, subject_view,
+};
 
 #[derive(Debug, Deserialize)]
 pub struct SearchParams {
@@ -161,25 +163,67 @@ pub struct Profile {
     pub groups: Vec<RecordGroup>,
 }
 
-/// The profile of the subject with `code` (any of its codes) as `principal` may see it, and
-/// whether it holds more than the public view: the work of the profile endpoint, without
-/// HTTP, for the portal and the benchmarks.
+/// How many records of each catalog group a profile shows, newest first; the rest are a
+/// page away (`GET /api/v1/subjects/{code}/records?category=&after=`), so that a profile
+/// costs the same for a subject with five records and one with five thousand.
+pub const PROFILE_RECORDS_PER_GROUP: usize = 10;
+
+/// The profile of the subject with `code` (any of its codes) as `principal` may see it, with
+/// up to `per_group` records of each catalog group, and whether it holds more than the
+/// public view: the work of the profile endpoint, without HTTP, for the portal and the
+/// benchmarks.
 pub fn build_profile(
     platform: &Platform,
     store: &dyn Store,
     principal: &Principal,
     code: &str,
     today: NaiveDate,
+    per_group: usize,
 ) -> Result<(Profile, bool), ApiError> {
     let Some(subject) = store.subject(code)? else {
         return Err(not_found_subject(code));
     };
-    let stored = store.records_of(&subject.code)?;
-    let views = record_views(platform, principal, &subject.code, &stored, today);
-    let beyond_public = views.iter().any(|v| v.beyond_public);
+    let catalog = &platform.catalog;
+    let per_group = per_group.max(1);
+    // The newest of every item at once; each group then takes the newest of its items'.
+    let selection = RecordSelection {
+        items: catalog.items.iter().collect(),
+        from: None,
+        to: None,
+        after: None,
+        limit: per_group,
+    };
+    let mut views = newest_visible(
+        platform,
+        store,
+        principal,
+        &subject.code,
+        &selection,
+        per_group.saturating_add(1),
+        today,
+    )?;
+    let mut groups = Vec::new();
+    for category in &catalog.categories {
+        let (in_group, rest) = views.into_iter().partition(|v| v.category == category.id);
+        views = rest;
+        let page = page_of(in_group, per_group);
+        if !page.records.is_empty() {
+            groups.push(RecordGroup {
+                category: category.id.clone(),
+                name_zh: category.name_zh.clone(),
+                name_en: category.name_en.clone(),
+                records: page.records,
+                next: page.next.map(cursor_text),
+            });
+        }
+    }
+    let beyond_public = groups
+        .iter()
+        .flat_map(|g| &g.records)
+        .any(|v| v.beyond_public);
     let profile = Profile {
         subject: subject_view(&subject),
-        groups: group_by_category(&platform.catalog, views),
+        groups,
     };
     Ok((profile, beyond_public))
 }
@@ -202,6 +246,7 @@ pub async fn load_profile(
                 &principal,
                 &code,
                 state.platform.clock.today(),
+                PROFILE_RECORDS_PER_GROUP,
             )
         })
         .await?;

@@ -33,7 +33,7 @@ use axum::routing::get;
 use gongxin_core::access::Principal;
 use gongxin_search::SearchQuery;
 
-use crate::api::records::load_record;
+use crate::api::records::{RecordFilter, RecordQuery, load_record, load_records};
 use crate::api::subjects::{load_profile, run_search};
 use crate::auth::{Caller, client_address};
 use crate::error::ApiError;
@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/search", get(search))
         .route("/entity/{code}", get(entity))
+        .route("/entity/{code}/records", get(entity_records))
         .route("/record/{id}", get(record))
         .route("/login", get(own::login_form).post(own::login))
         .route("/logout", get(own::logout_form).post(own::logout))
@@ -178,6 +179,41 @@ async fn entity(
     let page = Page::new(Params::from(query).lang(), &uri);
     match load_profile(&state, &caller, &code, None).await {
         Ok(profile) => render::entity(&page, &profile),
+        Err(error) => render::error(&page, &error),
+    }
+}
+
+/// `GET /entity/{code}/records?category=&after=`: a catalog group's records of a subject, a
+/// page at a time (the entity page shows the newest of each group).
+async fn entity_records(
+    State(state): State<AppState>,
+    PublicCaller(caller): PublicCaller,
+    uri: Uri,
+    Path(code): Path<String>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let params = Params::from(query);
+    let page = Page::new(params.lang(), &uri);
+    let filter = RecordFilter {
+        category: params.get("category").map(str::to_owned),
+        after: params.get("after").map(str::to_owned),
+        limit: Some(PAGE_SIZE),
+        ..RecordFilter::default()
+    };
+    let loaded = match RecordQuery::parse(&state, filter) {
+        Ok(query) => load_records(&state, &caller, &code, query, None).await,
+        Err(error) => Err(error),
+    };
+    let category = params.get("category").and_then(|id| {
+        state
+            .platform
+            .catalog
+            .categories
+            .iter()
+            .find(|c| c.id == id)
+    });
+    match loaded {
+        Ok(list) => render::entity_records(&page, &list, category),
         Err(error) => render::error(&page, &error),
     }
 }

@@ -6,10 +6,11 @@ use std::fmt::Write;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use gongxin_core::catalog::Category;
 use gongxin_core::record::RecordStatus;
 
-use super::page::{Page, escape};
-use crate::api::records::RecordDetail;
+use super::page::{Page, encode, escape};
+use crate::api::records::{RecordDetail, RecordList};
 use crate::api::subjects::{Profile, SearchAnswer};
 use crate::error::{ApiError, ErrorCode};
 use crate::view::{RecordView, SubjectView};
@@ -443,7 +444,12 @@ pub fn entity(page: &Page, profile: &Profile) -> Response {
     let mut main = crumbs(page, &[(subject.name.clone(), None)]);
     let _ = write!(main, "<h1>{}</h1>", escape(&subject.name));
     main.push_str(&basic_information(page, subject));
-    let total: usize = profile.groups.iter().map(|g| g.records.len()).sum();
+    // A group that holds more than the page shows counts as "10+".
+    let count = |shown: usize, more: bool| format!("{shown}{}", if more { "+" } else { "" });
+    let total = count(
+        profile.groups.iter().map(|g| g.records.len()).sum(),
+        profile.groups.iter().any(|g| g.next.is_some()),
+    );
     let _ = write!(
         main,
         "<h2>{}</h2>",
@@ -469,12 +475,72 @@ pub fn entity(page: &Page, profile: &Profile) -> Response {
             "<section aria-labelledby=\"{id}\"><h3 id=\"{id}\">{name} \
              <span class=\"muted\">({count})</span></h3>",
             name = escape(page.t(&group.name_zh, &group.name_en)),
-            count = group.records.len(),
+            count = count(group.records.len(), group.next.is_some()),
         );
         main.push_str(&records_table(page, &id, &group.records));
+        if group.next.is_some() {
+            let _ = write!(
+                main,
+                "<p><a href=\"{href}\">{more}</a></p>",
+                href = page.href(
+                    &format!("/entity/{}/records", encode(&subject.code)),
+                    &[("category", &group.category)]
+                ),
+                more = page.t("查看全部", "See all"),
+            );
+        }
         main.push_str("</section>");
     }
     page.render(StatusCode::OK, &subject.name, &main)
+}
+
+/// `GET /entity/{code}/records?category=`: a page of one group's records.
+pub fn entity_records(page: &Page, list: &RecordList, category: Option<&Category>) -> Response {
+    let group = category.map_or_else(
+        || page.t("信用信息", "Credit information"),
+        |c| page.t(&c.name_zh, &c.name_en),
+    );
+    let mut main = crumbs(
+        page,
+        &[
+            (list.name.clone(), Some(page.entity_href(&list.subject))),
+            (group.to_owned(), None),
+        ],
+    );
+    let _ = write!(
+        main,
+        "<h1 id=\"records\">{} · {}</h1>",
+        escape(&list.name),
+        escape(group)
+    );
+    if list.records.is_empty() {
+        let _ = write!(
+            main,
+            "<p class=\"notice\">{}</p>",
+            page.t(
+                "没有更多公示中的信用信息。",
+                "No further credit information is shown."
+            )
+        );
+    } else {
+        main.push_str(&records_table(page, "records", &list.records));
+    }
+    if let Some(next) = &list.next {
+        let mut params = vec![("after", next.as_str())];
+        if let Some(category) = category {
+            params.push(("category", &category.id));
+        }
+        let _ = write!(
+            main,
+            "<p><a rel=\"next\" href=\"{href}\">{label}</a></p>",
+            href = page.href(
+                &format!("/entity/{}/records", encode(&list.subject)),
+                &params
+            ),
+            label = page.t("下一页", "Next page"),
+        );
+    }
+    page.render(StatusCode::OK, &format!("{} · {group}", list.name), &main)
 }
 
 fn records_table(page: &Page, labelled_by: &str, records: &[RecordView]) -> String {
