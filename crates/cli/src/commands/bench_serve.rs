@@ -1,6 +1,7 @@
 //! `gongxin bench serve`: profile lookup and name search over a large data set, in process
 //! and over HTTP under concurrent load, against a trivial JSON endpoint of the same server
-//! measured in the same run.
+//! measured in the same run; and the change feed's read rate. On SQLite or, with
+//! `--database-url`, PostgreSQL.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,12 +15,12 @@ use gongxin_ingest::generate::GenerateOptions;
 use gongxin_ingest::import::{Silent, import_files};
 use gongxin_search::SearchQuery;
 use gongxin_server::config::ServerConfig;
-use gongxin_server::{AppState, build_profile};
+use gongxin_server::{AppState, PROFILE_RECORDS_PER_GROUP, build_profile};
 use gongxin_store::Store;
 
 use crate::commands::bench::import_options;
 use crate::commands::generate::generate_with_progress;
-use crate::config::{DataArgs, KeyArgs, RuleArgs, now_us};
+use crate::config::{DataArgs, DatabaseUrl, KeyArgs, RuleArgs, now_us};
 use crate::progress;
 
 #[derive(Debug, Args)]
@@ -40,6 +41,10 @@ pub struct ServeBenchArgs {
     /// Seconds of load per endpoint.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// A PostgreSQL database (`postgres://…`) to hold the data set instead of SQLite in
+    /// `DIR/data`; the search index stays in `DIR/data`.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<DatabaseUrl>,
     #[command(flatten)]
     rules: RuleArgs,
 }
@@ -47,14 +52,14 @@ pub struct ServeBenchArgs {
 pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
     let data = DataArgs {
         data_dir: args.dir.join("data"),
-        database_url: None,
+        database_url: args.database_url.clone(),
         rules: args.rules.clone(),
         key: KeyArgs::default(),
         today: None,
     };
     prepare(&args, &data)?;
     let platform = data.platform()?;
-    let store = data.open_store()?;
+    let mut store = data.open_store()?;
     let counts = store.counts()?;
     println!(
         "data: {} subjects, {} records, {} indexed subjects",
@@ -65,21 +70,29 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
     let (codes, fragments) = sample(&*store, args.samples)?;
     let uniform_codes = sample_uniform(&*store, args.samples)?;
 
-    // The answer as the endpoint sends it: built, then written as JSON.
-    let lookup = |code: &String| -> Result<()> {
-        let (profile, _) = build_profile(
-            &platform,
-            &*store,
-            &Principal::Public,
-            code,
-            platform.clock.today(),
-        )
-        .map_err(|e| anyhow::anyhow!("{:?}", e.code()))?;
-        serde_json::to_vec(&profile)?;
-        Ok(())
+    // The answer as the endpoint sends it: built, then written as JSON; `per_group` records
+    // of each catalog group, as the endpoint shows them, or all of them, as `/me` does.
+    let lookup = |per_group: usize| {
+        let (platform, store) = (&platform, &store);
+        move |code: &String| -> Result<()> {
+            let (profile, _) = build_profile(
+                platform,
+                &**store,
+                &Principal::Public,
+                code,
+                platform.clock.today(),
+                per_group,
+            )
+            .map_err(|e| anyhow::anyhow!("{:?}", e.code()))?;
+            serde_json::to_vec(&profile)?;
+            Ok(())
+        }
     };
-    let uniform_profile = time_each(&uniform_codes, lookup)?;
-    let profile = time_each(&codes, lookup)?;
+    let uniform_profile = time_each(&uniform_codes, lookup(PROFILE_RECORDS_PER_GROUP))?;
+    let profile = time_each(&codes, lookup(PROFILE_RECORDS_PER_GROUP))?;
+    // The same subjects again, in the other half (each timed lookup still meets its own
+    // data for the first time), every record of them.
+    let every_record = time_each(&codes[1..], lookup(usize::MAX))?;
     let search = time_each(&fragments, |text| {
         platform
             .search
@@ -98,8 +111,19 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
     );
     println!(
         "{}",
+        every_record.latency_row(
+            "every record of a subject (as `/me` shows it), subjects weighted by records"
+        )
+    );
+    println!(
+        "{}",
         search.latency_row("name search (2–4 character fragment)")
     );
+    // A credit-office key, to read the change feed as a node or a department does.
+    let key =
+        gongxin_server::create_key(&mut *store, "bench", Principal::Admin, "bench", now_us())?
+            .secret;
+    let events = store.counts()?.events;
     drop(store);
 
     let config = ServerConfig {
@@ -120,18 +144,34 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
     let base = format!("http://{address}");
     let encode = |text: &str| -> String { text.bytes().map(|b| format!("%{b:02X}")).collect() };
     let trivial = vec![format!("{base}/healthz")];
-    let profiles: Vec<String> = codes
-        .iter()
-        .map(|c| format!("{base}/api/v1/subjects/{c}"))
-        .collect();
+    let profile_urls = |codes: &[String]| -> Vec<String> {
+        codes
+            .iter()
+            .map(|c| format!("{base}/api/v1/subjects/{c}"))
+            .collect()
+    };
     let searches: Vec<String> = fragments
         .iter()
         .map(|f| format!("{base}/api/v1/subjects?q={}", encode(f)))
         .collect();
+    // Pages of 500 events from positions spread over the log, as a node catching up reads.
+    let feed_pages: Vec<String> = (0..args.samples as u64)
+        .map(|i| {
+            let after = events * i / args.samples.max(1) as u64;
+            format!("{base}/api/v1/feed?after={after}&limit=500&purpose=bench")
+        })
+        .collect();
     let duration = Duration::from_secs(args.seconds);
-    let load_trivial = load(&trivial, args.concurrency, duration)?;
-    let load_profile = load(&profiles, args.concurrency, duration)?;
-    let load_search = load(&searches, args.concurrency, duration)?;
+    let load_trivial = load(&trivial, None, args.concurrency, duration)?;
+    let load_uniform = load(
+        &profile_urls(&uniform_codes),
+        None,
+        args.concurrency,
+        duration,
+    )?;
+    let load_profile = load(&profile_urls(&codes), None, args.concurrency, duration)?;
+    let load_search = load(&searches, None, args.concurrency, duration)?;
+    let load_feed = load(&feed_pages, Some(&key), 1, duration)?;
     println!(
         "\n| over HTTP, {} clients, {} s each | requests | req/s | p50 | p99 |\n| --- | ---: | ---: | ---: | ---: |",
         args.concurrency, args.seconds
@@ -139,13 +179,24 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
     println!("{}", load_trivial.load_row("GET /healthz (trivial JSON)"));
     println!(
         "{}",
-        load_profile.load_row("GET /api/v1/subjects/{code} (subjects at random)")
+        load_uniform.load_row("GET /api/v1/subjects/{code}, subjects at random")
+    );
+    println!(
+        "{}",
+        load_profile.load_row("GET /api/v1/subjects/{code}, subjects weighted by records")
     );
     println!("{}", load_search.load_row("GET /api/v1/subjects?q="));
     println!(
-        "\nprofile / trivial throughput = {:.2}; search / trivial = {:.2}",
+        "{}",
+        load_feed.load_row("GET /api/v1/feed, 500 events a page, one client")
+    );
+    println!(
+        "\nprofile / trivial throughput = {:.2} (subjects at random), {:.2} (weighted); \
+         search / trivial = {:.2}; feed: {:.0} events/s",
+        load_uniform.per_second() / load_trivial.per_second(),
         load_profile.per_second() / load_trivial.per_second(),
-        load_search.per_second() / load_trivial.per_second()
+        load_search.per_second() / load_trivial.per_second(),
+        load_feed.per_second() * 500.0,
     );
     // The server's own account of the same requests: time from routing to response, which
     // leaves out the clients and the sockets.
@@ -153,7 +204,12 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
         .call()?
         .body_mut()
         .read_to_string()?;
-    for route in ["/healthz", "/api/v1/subjects/{code}", "/api/v1/subjects"] {
+    for route in [
+        "/healthz",
+        "/api/v1/subjects/{code}",
+        "/api/v1/subjects",
+        "/api/v1/feed",
+    ] {
         let series = format!("route=\"{route}\",method=\"GET\",status=\"200\"");
         let value = |name: &str| {
             metrics
@@ -341,9 +397,16 @@ fn time_each<T>(inputs: &[T], mut work: impl FnMut(&T) -> Result<()>) -> Result<
     Ok(Timings::new(micros, started.elapsed()))
 }
 
-/// `concurrency` clients requesting `urls` round-robin for `duration`; every answer must be
-/// 200, so that errors cannot pass for speed.
-fn load(urls: &[String], concurrency: usize, duration: Duration) -> Result<Timings> {
+/// `concurrency` clients requesting `urls` round-robin for `duration`, with `key` if given;
+/// every answer must be 200, so that errors cannot pass for speed.
+fn load(
+    urls: &[String],
+    key: Option<&str>,
+    concurrency: usize,
+    duration: Duration,
+) -> Result<Timings> {
+    let authorization = key.map(|key| format!("Bearer {key}"));
+    let authorization = authorization.as_deref();
     let started = Instant::now();
     let results: Vec<Result<Vec<u64>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..concurrency)
@@ -359,7 +422,11 @@ fn load(urls: &[String], concurrency: usize, duration: Duration) -> Result<Timin
                         let url = &urls[i % urls.len()];
                         i += concurrency;
                         let t = Instant::now();
-                        let mut response = agent.get(url).call()?;
+                        let mut request = agent.get(url);
+                        if let Some(authorization) = authorization {
+                            request = request.header("Authorization", authorization);
+                        }
+                        let mut response = request.call()?;
                         let _ = response.body_mut().read_to_vec()?;
                         if response.status() != 200 {
                             bail!("{url} answered {}", response.status());
