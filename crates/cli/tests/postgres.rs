@@ -400,3 +400,50 @@ fn a_backup_taken_while_importing_restores_into_another_schema_that_verifies() {
         .get(0);
     assert_eq!(tables, 0);
 }
+
+#[test]
+fn a_row_with_a_nul_character_is_refused_and_the_others_are_stored() {
+    let Some(schema) = TestSchema::create("cli_nul") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::generated(&dir.path().join("in"), "admin_penalty", 5, 20);
+    // A broken export: a NUL inside one row's document number, which PostgreSQL cannot
+    // store at all.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let broken = lines[3].replacen('〔', "〔\u{0}", 1);
+    assert_ne!(broken, lines[3], "the row has a document number");
+    lines[3] = &broken;
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let report = dir.path().join("report.json");
+    let imported = gongxin(&[
+        "import",
+        "--data-dir",
+        path(&dir.path().join("data")),
+        "--database-url",
+        &schema.url(),
+        "--item",
+        "admin_penalty",
+        "--report",
+        path(&report),
+        path(&file),
+    ]);
+    assert!(imported.status.success(), "{}", stdout(&imported));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        (report["accepted"].as_u64(), report["rejected"].as_u64()),
+        (Some(19), Some(1))
+    );
+    assert!(
+        report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "control_character" && p["row"] == 4),
+        "{report}"
+    );
+    let store = PostgresStore::open(&schema.url()).unwrap();
+    assert_eq!(store.counts().unwrap().records, 19);
+}

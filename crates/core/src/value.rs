@@ -93,6 +93,18 @@ pub fn parse_value(
 ) -> Result<Parsed, Problem> {
     let text = to_half_width(raw);
     let reject = |code, zh: String, en: String| Problem::error(code, zh, en).at(field_code, raw);
+    // A control character (a NUL from a broken export, say) is never part of a value, and
+    // PostgreSQL cannot store U+0000 at all: refused on every engine alike.
+    if let Some(c) = text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(reject(
+            "control_character",
+            format!("含有控制字符 U+{:04X}", u32::from(c)),
+            format!("holds the control character U+{:04X}", u32::from(c)),
+        ));
+    }
     match ty {
         FieldType::Text { max_len } => {
             // A text has at most as many characters as bytes: most cells need no count.
@@ -343,6 +355,27 @@ pub fn mask_id(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_refused_in_every_type() {
+        let whitelist = Whitelist::new();
+        for ty in [FieldType::Text { max_len: 100 }, FieldType::Date] {
+            let problem = parse_value("F", &ty, "2024-01-01\u{0}", &whitelist).unwrap_err();
+            assert_eq!(problem.code, "control_character");
+            assert!(
+                problem.message_en.contains("U+0000"),
+                "{}",
+                problem.message_en
+            );
+        }
+        let kept = parse_value(
+            "F",
+            &FieldType::Text { max_len: 100 },
+            "第一行\n第二行",
+            &whitelist,
+        );
+        assert_eq!(kept.unwrap().text, "第一行\n第二行");
+    }
 
     #[test]
     fn dates_in_every_layout_departments_use() {
