@@ -741,14 +741,11 @@ pub fn me(
         )
     );
     if all.is_empty() {
-        let _ = write!(
-            main,
-            "<p class=\"notice\">{}</p>",
-            page.t(
-                "本平台没有关于本主体的信用记录。",
-                "The platform holds no record about this subject."
-            )
-        );
+        main.push_str(&super::render::notice(
+            page,
+            "本平台没有关于本主体的信用记录。",
+            "The platform holds no record about this subject.",
+        ));
     }
     for group in &me.profile.groups {
         let id = format!("g-{}", escape(&group.category));

@@ -246,14 +246,11 @@ pub fn results(
         page.t("查询结果", "Results")
     );
     if answer.hits.is_empty() {
-        let _ = write!(
-            main,
-            "<p class=\"notice\">{}</p>",
-            page.t(
-                "没有找到相符的主体。请检查名称或代码，或换用更短的名称片段。",
-                "No subject matches. Check the name or code, or try a shorter part of the name.",
-            )
-        );
+        main.push_str(&notice(
+            page,
+            "没有找到相符的主体。请检查名称或代码，或换用更短的名称片段。",
+            "No subject matches. Check the name or code, or try a shorter part of the name.",
+        ));
     } else {
         let _ = write!(main, "<ol class=\"hits\" start=\"{}\">", offset + 1);
         for hit in &answer.hits {
@@ -344,6 +341,11 @@ pub fn results(
     }
     let title = format!("{} – {}", form.q, search_title(page));
     page.render(StatusCode::OK, &title, &main)
+}
+
+/// A notice paragraph in the page's language.
+pub(super) fn notice(page: &Page, zh: &str, en: &str) -> String {
+    format!("<p class=\"notice\">{}</p>", escape(page.t(zh, en)))
 }
 
 pub(super) fn crumbs(page: &Page, trail: &[(String, Option<String>)]) -> String {
@@ -459,14 +461,11 @@ pub fn entity(page: &Page, profile: &Profile) -> Response {
         }
     );
     if profile.groups.is_empty() {
-        let _ = write!(
-            main,
-            "<p class=\"notice\">{}</p>",
-            page.t(
-                "该主体目前没有公示中的信用信息。",
-                "No credit information about this subject is shown at present.",
-            )
-        );
+        main.push_str(&notice(
+            page,
+            "该主体目前没有公示中的信用信息。",
+            "No credit information about this subject is shown at present.",
+        ));
     }
     for group in &profile.groups {
         let id = format!("g-{}", escape(&group.category));
@@ -514,14 +513,11 @@ pub fn entity_records(page: &Page, list: &RecordList, category: Option<&Category
         escape(group)
     );
     if list.records.is_empty() {
-        let _ = write!(
-            main,
-            "<p class=\"notice\">{}</p>",
-            page.t(
-                "没有更多公示中的信用信息。",
-                "No further credit information is shown."
-            )
-        );
+        main.push_str(&notice(
+            page,
+            "没有更多公示中的信用信息。",
+            "No further credit information is shown.",
+        ));
     } else {
         main.push_str(&records_table(page, "records", &list.records));
     }
