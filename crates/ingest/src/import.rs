@@ -167,8 +167,15 @@ pub fn import_files<S: Store + ?Sized>(
             }
         }
     }
+    if report.accepted + report.corrected + report.revoked >= REFRESH_STATISTICS_AFTER {
+        store.refresh_statistics()?;
+    }
     Ok(report)
 }
+
+/// Changed records from which an import refreshes the store's planner statistics (a
+/// PostgreSQL `ANALYZE` takes a second or two on large tables: not for every small file).
+const REFRESH_STATISTICS_AFTER: u64 = 10_000;
 
 /// Imports one opened source; also the entry point for uploads.
 pub fn import_source<S: Store + ?Sized>(

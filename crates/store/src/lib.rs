@@ -706,6 +706,11 @@ pub trait Store {
         self.apply(&mut records.iter().cloned().map(PreparedRecord::new), actor)
     }
 
+    /// Brings the query planner's statistics up to date after a large change such as a bulk
+    /// import: a planner that still sees a fresh table as empty plans reads by subject as
+    /// scans of the whole table.
+    fn refresh_statistics(&mut self) -> Result<(), StoreError>;
+
     /// Looks a subject up by its USCC or any old code that maps to it.
     fn subject(&self, code: &str) -> Result<Option<Subject>, StoreError>;
 

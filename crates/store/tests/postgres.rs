@@ -1269,3 +1269,24 @@ fn a_restore_refuses_what_does_not_verify_and_leaves_nothing() {
     let back = PostgresStore::open_in_schema(&harness.url, &target).unwrap();
     assert!(intact(&back, &taken));
 }
+
+#[test]
+fn refreshed_statistics_let_the_planner_see_what_a_bulk_load_wrote() {
+    let Some((pg, mut store, _)) = five_records("refresh_statistics") else {
+        return;
+    };
+    // A table never analysed has no row estimate (-1): the planner then guesses.
+    let estimate = |client: &mut Client| -> f32 {
+        client
+            .query_one(
+                "SELECT reltuples FROM pg_class WHERE oid = 'records'::regclass",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let mut raw = pg.raw(false);
+    assert_eq!(estimate(&mut raw), -1.0);
+    store.refresh_statistics().unwrap();
+    assert_eq!(estimate(&mut raw), 5.0);
+}

@@ -482,6 +482,15 @@ impl Store for PostgresStore {
         apply::apply(live(conn, target)?, head, known, records, actor)
     }
 
+    fn refresh_statistics(&mut self) -> Result<(), StoreError> {
+        // The tables an import writes; the schema's others change a row at a time, which
+        // autovacuum keeps up with.
+        self.conn_mut()?
+            .client
+            .batch_execute("ANALYZE events, records, subjects, subject_names, subject_codes")
+            .map_err(pg("refreshing statistics"))
+    }
+
     fn subject(&self, code: &str) -> Result<Option<Subject>, StoreError> {
         read::subject(&mut self.conn()?.db(), code)
     }

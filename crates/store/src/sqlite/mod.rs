@@ -177,6 +177,13 @@ impl Store for SqliteStore {
         )
     }
 
+    fn refresh_statistics(&mut self) -> Result<(), StoreError> {
+        // SQLite decides itself which tables changed enough to be analysed again.
+        self.conn
+            .execute_batch("PRAGMA optimize")
+            .map_err(db("refreshing statistics"))
+    }
+
     fn subject(&self, code: &str) -> Result<Option<Subject>, StoreError> {
         read::subject(&self.conn, code)
     }
