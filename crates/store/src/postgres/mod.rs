@@ -395,6 +395,11 @@ impl Target {
                 .batch_execute(&format!("SET search_path TO \"{schema}\""))
                 .map_err(pg(&context))?;
         }
+        // The store's reads are short index look-ups: compiling one (as PostgreSQL does for a
+        // plan whose estimated cost is high, e.g. a generic plan) costs more than running it.
+        client
+            .batch_execute("SET jit = off")
+            .map_err(pg("configuring the session"))?;
         check_database(&mut client, &self.name)?;
         Ok(Conn {
             client,

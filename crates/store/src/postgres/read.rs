@@ -149,6 +149,10 @@ pub(super) fn subject(
     rows.first().map(subject_from_row).transpose()
 }
 
+/// `OFFSET 0` keeps the `NOT EXISTS` a filter on the walk down the subjects' key, which
+/// stops at the limit. As an anti-join, it is planned from the estimate that every subject
+/// code is also an old code (there are more old codes than subjects): a page of 500 then
+/// joined all subjects with all old codes, 2.1 s instead of 14 ms at 1,000,000 subjects.
 pub(super) fn subjects_after(
     db: &mut Db<'_, impl GenericClient>,
     after: &str,
@@ -159,7 +163,8 @@ pub(super) fn subjects_after(
         &format!(
             "WITH s(code, name) AS (SELECT code, name FROM subjects \
                  WHERE code > $1 \
-                   AND NOT EXISTS (SELECT 1 FROM subject_codes c WHERE c.old_code = subjects.code) \
+                   AND NOT EXISTS (SELECT 1 FROM subject_codes c \
+                       WHERE c.old_code = subjects.code OFFSET 0) \
                  ORDER BY code LIMIT $2) \
              {SUBJECT_ROWS}"
         ),
