@@ -9,7 +9,7 @@ use std::time::Duration;
 use gongxin_core::catalog::{Catalog, FieldType};
 use gongxin_core::personal::sealed_matching_hash;
 use gongxin_search::{SearchIndex, SubjectDoc};
-use gongxin_store::{Store, StoreError};
+use gongxin_store::{Store, StoreError, StoredRecord, Subject};
 
 use crate::state::AppState;
 
@@ -68,6 +68,12 @@ pub fn subject_doc(
     let Some(subject) = store.subject(code)? else {
         return Ok(None);
     };
+    let records = store.records_of(&subject.code)?;
+    Ok(Some(doc_of(catalog, &subject, &records)))
+}
+
+/// What the index holds about `subject`, which holds `records`.
+fn doc_of(catalog: &Catalog, subject: &Subject, records: &[StoredRecord]) -> SubjectDoc {
     let mut doc = SubjectDoc::new(&subject.code, &subject.name);
     doc.former_names = subject
         .names
@@ -77,7 +83,7 @@ pub fn subject_doc(
         .collect();
     doc.old_codes = subject.old_codes.clone();
     doc.record_count = subject.record_count;
-    for stored in store.records_of(&subject.code)? {
+    for stored in records {
         let Some(item) = catalog.item(&stored.record.key.item) else {
             continue;
         };
@@ -103,7 +109,7 @@ pub fn subject_doc(
             doc.legal_representatives.push(name.to_owned());
         }
     }
-    Ok(Some(doc))
+    doc
 }
 
 /// Indexes the subjects of events after the remembered position; returns how many events
@@ -156,11 +162,15 @@ pub fn rebuild(
                 Err(e) => return Some(Err(e)),
             };
             after = subjects.last()?.code.clone();
+            // A page's records in one read: one round trip per page, not per subject.
+            let codes: Vec<&str> = subjects.iter().map(|s| s.code.as_str()).collect();
+            let mut records = match store.records_of_many(&codes) {
+                Ok(records) => records,
+                Err(e) => return Some(Err(e)),
+            };
             for subject in subjects.iter().rev() {
-                match subject_doc(catalog, store, &subject.code) {
-                    Ok(doc) => page.extend(doc),
-                    Err(e) => return Some(Err(e)),
-                }
+                let held = records.remove(&subject.code).unwrap_or_default();
+                page.push(doc_of(catalog, subject, &held));
             }
         }
         page.pop().map(Ok)

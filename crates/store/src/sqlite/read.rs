@@ -272,8 +272,7 @@ pub(super) fn records_page(
          ORDER BY r.decision_date DESC, r.first_seq DESC"
     );
     let (from, to, after_date, after_seq, per_item) = range.bounds();
-    let items =
-        serde_json::to_string(range.items).map_err(|e| StoreError::Database(e.to_string()))?;
+    let items = serde_json::to_string(range.items).expect("strings serialise");
     query_all(
         conn,
         &sql,
