@@ -12,7 +12,9 @@
 mod common;
 
 use common::browser::{Browser, browser_installed};
-use common::{AT_US, Options, TestServer, company_code, date, encode, unit_code};
+use common::{
+    AT_US, Engine, Options, TestServer, company_code, date, encode, on_both_engines, unit_code,
+};
 use gongxin_core::access::Principal;
 use gongxin_store::{AuditQuery, CaseKind};
 use serde_json::json;
@@ -40,6 +42,16 @@ const EXE: &[u8] = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xFF\xFF\x00\x00"
 const GROUNDS: &str = "处罚决定书已被复议机关撤销（厦府复〔2025〕12号），<请>更正。";
 const STATEMENT: &str = "罚款已全额缴纳，已停业整顿并通过复查，产品标识已全部更正。";
 
+// The pages over plain HTTP on both engines; the walks in Chromium on SQLite.
+on_both_engines!(
+    a_key_signs_in_to_a_session_cookie_and_signing_out_or_revoking_ends_it,
+    public_pages_and_the_api_ignore_the_session_cookie,
+    form_posts_from_other_sites_are_refused,
+    the_objection_form_files_an_objection_and_keeps_what_was_given_when_refused,
+    the_repair_form_tells_eligibility_up_front_and_shows_the_refusals,
+    the_inbox_shows_each_party_its_notices_and_marks_the_overdue,
+);
+
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
@@ -55,8 +67,9 @@ struct World {
     company_key: String,
 }
 
-fn world(company: u32) -> World {
+fn world(company: u32, engine: Engine) -> World {
     let server = TestServer::start_with(Options {
+        engine,
         subjects: 20,
         records: 200,
         today: Some(date(TODAY)),
@@ -383,9 +396,8 @@ fn cases_of(server: &TestServer, code: &str) -> usize {
 // ---------------------------------------------------------------------------------------
 // Sign-in and sign-out.
 
-#[test]
-fn a_key_signs_in_to_a_session_cookie_and_signing_out_or_revoking_ends_it() {
-    let w = world(11);
+fn a_key_signs_in_to_a_session_cookie_and_signing_out_or_revoking_ends_it(engine: Engine) {
+    let w = world(11, engine);
     let server = &w.server;
     w.contested();
     let anonymous = Visitor::anonymous(server);
@@ -520,9 +532,8 @@ fn a_key_signs_in_to_a_session_cookie_and_signing_out_or_revoking_ends_it() {
     );
 }
 
-#[test]
-fn public_pages_and_the_api_ignore_the_session_cookie() {
-    let w = world(12);
+fn public_pages_and_the_api_ignore_the_session_cookie(engine: Engine) {
+    let w = world(12, engine);
     let server = &w.server;
     let public = w.repairable();
     // Decided in 2020 and shown for a year: held, but no longer public.
@@ -594,9 +605,8 @@ fn public_pages_and_the_api_ignore_the_session_cookie() {
     );
 }
 
-#[test]
-fn form_posts_from_other_sites_are_refused() {
-    let w = world(13);
+fn form_posts_from_other_sites_are_refused(engine: Engine) {
+    let w = world(13, engine);
     let server = &w.server;
     let record = w.contested();
     let anonymous = Visitor::anonymous(server);
@@ -649,9 +659,8 @@ fn form_posts_from_other_sites_are_refused() {
 // ---------------------------------------------------------------------------------------
 // The forms.
 
-#[test]
-fn the_objection_form_files_an_objection_and_keeps_what_was_given_when_refused() {
-    let w = world(14);
+fn the_objection_form_files_an_objection_and_keeps_what_was_given_when_refused(engine: Engine) {
+    let w = world(14, engine);
     let server = &w.server;
     let record = w.contested();
     let visitor = w.company_visitor();
@@ -856,9 +865,8 @@ fn the_objection_form_files_an_objection_and_keeps_what_was_given_when_refused()
     server.assert_intact();
 }
 
-#[test]
-fn the_repair_form_tells_eligibility_up_front_and_shows_the_refusals() {
-    let w = world(15);
+fn the_repair_form_tells_eligibility_up_front_and_shows_the_refusals(engine: Engine) {
+    let w = world(15, engine);
     let server = &w.server;
     let record = w.repairable();
     let visitor = w.company_visitor();
@@ -1050,9 +1058,8 @@ fn the_repair_form_tells_eligibility_up_front_and_shows_the_refusals() {
     server.assert_intact();
 }
 
-#[test]
-fn the_inbox_shows_each_party_its_notices_and_marks_the_overdue() {
-    let w = world(16);
+fn the_inbox_shows_each_party_its_notices_and_marks_the_overdue(engine: Engine) {
+    let w = world(16, engine);
     let server = &w.server;
     let record = w.contested();
     let (status, filed) = server.post_json(
@@ -1163,7 +1170,7 @@ fn a_subject_signs_in_and_objects_with_a_pdf_in_chromium() {
     if !browser_installed() {
         return;
     }
-    let w = world(21);
+    let w = world(21, Engine::Sqlite);
     let server = &w.server;
     let record = w.contested();
     w.repairable();
@@ -1235,7 +1242,7 @@ fn a_subject_applies_for_credit_repair_and_sees_it_approved_in_chromium() {
     if !browser_installed() {
         return;
     }
-    let w = world(22);
+    let w = world(22, Engine::Sqlite);
     let server = &w.server;
     let record = w.repairable();
     let files = tempfile::tempdir().unwrap();
@@ -1315,7 +1322,7 @@ fn the_self_service_pages_work_in_english_in_chromium() {
     if !browser_installed() {
         return;
     }
-    let w = world(23);
+    let w = world(23, Engine::Sqlite);
     let server = &w.server;
     let record = w.repairable();
     let browser = Browser::start();
