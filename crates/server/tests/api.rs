@@ -123,7 +123,14 @@ fn search_finds_subjects_by_part_of_a_name_and_by_any_code(engine: Engine) {
             .find(|h| h["code"] == subject.code.as_str())
             .unwrap();
         assert_eq!(hit["name"], subject.name.as_str());
+        // How many records are held, public or not, is the credit office's to know.
+        assert!(hit.get("record_count").is_none(), "{hit}");
     }
+    let (_, answer) = server.get_json(
+        &format!("/api/v1/subjects?q={}", subject.code),
+        Some(&server.admin),
+    );
+    assert_eq!(answer["hits"][0]["record_count"], subject.record_count);
     for bad in ["", "华", &"长".repeat(101)] {
         let (status, answer) =
             server.get_json(&format!("/api/v1/subjects?q={}", encode(bad)), None);

@@ -47,7 +47,11 @@ pub struct Hit {
     pub old_codes: Vec<String>,
     pub region_code: Option<String>,
     pub subject_type: Option<String>,
-    pub record_count: u64,
+    /// Every record held about the subject, public or not: for the credit office only. To
+    /// anyone else the number would tell of records they may not see (a penalty past its
+    /// publication, a revoked one, one not shared with their unit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_count: Option<u64>,
     /// Which field matched: name, former_name, code, old_code or legal_representative.
     pub matched: &'static str,
     pub match_kind: &'static str,
@@ -99,7 +103,7 @@ pub fn run_search(
                 old_codes: hit.old_codes,
                 region_code: hit.region_code,
                 subject_type: hit.subject_type,
-                record_count: hit.record_count,
+                record_count: (*principal == Principal::Admin).then_some(hit.record_count),
                 matched: hit.matched.as_str(),
                 match_kind: hit.match_kind.as_str(),
             })

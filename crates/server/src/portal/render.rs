@@ -287,12 +287,7 @@ pub fn results(
                     escape(&region_text(region))
                 );
             }
-            let _ = write!(
-                main,
-                "<dt>{}</dt><dd>{}</dd></dl></li>",
-                page.t("记录数", "Records"),
-                hit.record_count
-            );
+            main.push_str("</dl></li>");
         }
         main.push_str("</ol>");
     }
