@@ -719,6 +719,18 @@ pub trait Store {
     /// (Self::subject) reads the whole subject.
     fn subject_code(&self, code: &str) -> Result<String, StoreError>;
 
+    /// [`subject_code`](Self::subject_code) for many codes at once: each code to the code of
+    /// its subject.
+    fn subject_codes(
+        &self,
+        codes: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        codes
+            .iter()
+            .map(|code| Ok(((*code).to_owned(), self.subject_code(code)?)))
+            .collect()
+    }
+
     /// The current state of every record about a subject (also those filed under its old
     /// codes), ordered by decision date, newest first.
     fn records_of(&self, subject_code: &str) -> Result<Vec<StoredRecord>, StoreError>;
@@ -739,6 +751,22 @@ pub trait Store {
     fn subjects_after(&self, after: &str, limit: usize) -> Result<Vec<Subject>, StoreError>;
 
     fn record(&self, id: &RecordId) -> Result<Option<StoredRecord>, StoreError>;
+
+    /// [`record`](Self::record) for many ids at once (the ones that exist), for batch work
+    /// such as a page of the change feed. Engines where a statement is a round trip answer in
+    /// one.
+    fn records_by_id(
+        &self,
+        ids: &[RecordId],
+    ) -> Result<std::collections::HashMap<RecordId, StoredRecord>, StoreError> {
+        let mut found = std::collections::HashMap::new();
+        for id in ids {
+            if let Some(record) = self.record(id)? {
+                found.insert(*id, record);
+            }
+        }
+        Ok(found)
+    }
 
     /// Every event about one record, oldest first.
     fn history(&self, id: &RecordId) -> Result<Vec<Event>, StoreError>;

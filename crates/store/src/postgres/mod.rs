@@ -524,6 +524,17 @@ impl Store for PostgresStore {
         read::record(&mut self.conn()?.db(), id)
     }
 
+    fn records_by_id(
+        &self,
+        ids: &[RecordId],
+    ) -> Result<HashMap<RecordId, StoredRecord>, StoreError> {
+        read::records_by_id(&mut self.conn()?.db(), ids)
+    }
+
+    fn subject_codes(&self, codes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+        read::subject_codes(&mut self.conn()?.db(), codes)
+    }
+
     fn history(&self, id: &RecordId) -> Result<Vec<Event>, StoreError> {
         read::history(&mut self.conn()?.db(), id)
     }

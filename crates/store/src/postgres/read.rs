@@ -344,6 +344,36 @@ pub(super) fn events_after(
     rows.iter().map(event).collect()
 }
 
+pub(super) fn records_by_id(
+    db: &mut Db<'_, impl GenericClient>,
+    ids: &[RecordId],
+) -> Result<HashMap<RecordId, StoredRecord>, StoreError> {
+    let ids: Vec<&[u8]> = ids.iter().map(|id| &id.0[..]).collect();
+    let rows = db.query(
+        &format!("{RECORD_SELECT} WHERE r.id = ANY($1)"),
+        &[&ids],
+        "reading records",
+    )?;
+    rows.iter()
+        .map(|row| stored_record(row).map(|record| (record.id, record)))
+        .collect()
+}
+
+pub(super) fn subject_codes(
+    db: &mut Db<'_, impl GenericClient>,
+    codes: &[&str],
+) -> Result<HashMap<String, String>, StoreError> {
+    let rows = db.query(
+        "SELECT c.code, coalesce(m.subject, c.code) FROM unnest($1::text[]) AS c(code) \
+         LEFT JOIN subject_codes m ON m.old_code = c.code",
+        &[&codes],
+        "resolving subject codes",
+    )?;
+    rows.iter()
+        .map(|row| Ok((column(row, 0, "code")?, column(row, 1, "subject code")?)))
+        .collect()
+}
+
 pub(super) fn records_of_many(
     db: &mut Db<'_, impl GenericClient>,
     codes: &[&str],

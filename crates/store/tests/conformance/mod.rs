@@ -60,6 +60,7 @@ macro_rules! suite {
             the_typical_case_register_publishes_once,
             records_of_many_agrees_with_records_of,
             records_are_paged_newest_first_by_item,
+            records_and_subject_codes_are_looked_up_many_at_once,
             attachments_are_stored_once_by_content,
             mails_are_planned_once_per_event_and_party,
         );
@@ -1534,4 +1535,37 @@ pub fn records_are_paged_newest_first_by_item<H: Harness>(harness: &mut H) {
             .unwrap()
             .is_empty()
     );
+}
+
+pub fn records_and_subject_codes_are_looked_up_many_at_once<H: Harness>(harness: &mut H) {
+    let mut store = harness.create();
+    let old = old_org_code(1);
+    let records = vec![
+        penalty_for(1, "厦市监罚〔2024〕1号"),
+        penalty_for(2, "厦市监罚〔2024〕2号"),
+        penalty(SubjectId::OrgCode(old), &company(1), "厦市监罚〔2015〕1号"),
+    ];
+    store.apply_records(&records, &actor(0)).unwrap();
+    let absent = penalty_for(3, "厦市监罚〔2024〕3号").id();
+    let ids = [records[0].id(), records[2].id(), absent];
+    let found = store.records_by_id(&ids).unwrap();
+    assert_eq!(found.len(), 2, "the absent one is left out");
+    for id in &ids[..2] {
+        let one = store.record(id).unwrap().unwrap();
+        let many = &found[id];
+        assert_eq!(
+            (many.id, many.first_seq, many.head_seq, &many.record.key),
+            (one.id, one.first_seq, one.head_seq, &one.record.key)
+        );
+    }
+
+    let code = uscc(1).to_string();
+    let unknown = "91350200MA00000019";
+    let codes = store
+        .subject_codes(&[old.as_str(), code.as_str(), unknown])
+        .unwrap();
+    assert_eq!(codes.len(), 3);
+    assert_eq!(codes[old.as_str()], code);
+    assert_eq!(codes[code.as_str()], code);
+    assert_eq!(codes[unknown], unknown);
 }
