@@ -111,21 +111,13 @@ pub fn visible_records(
     selection: &RecordSelection<'_>,
     today: NaiveDate,
 ) -> Result<RecordPage, StoreError> {
-    let wanted = selection.limit.saturating_add(1);
-    let views = newest_visible(
-        platform,
-        store,
-        principal,
-        subject_code,
-        selection,
-        wanted,
-        today,
-    )?;
+    let views = newest_visible(platform, store, principal, subject_code, selection, today)?;
     Ok(page_of(views, selection.limit))
 }
 
-/// The newest `wanted` records of each item of the selection that `principal` may see (fewer
-/// where an item has no more), in no particular order. One read of the store gives them,
+/// The newest `selection.limit + 1` records of each item of the selection that `principal`
+/// may see (fewer where an item has no more; the one beyond the limit tells that a next page
+/// exists), in no particular order. One read of the store gives them,
 /// unless records hidden from this principal are among an item's newest: that item is then
 /// read on, a page at a time, past them.
 pub fn newest_visible(
@@ -134,9 +126,9 @@ pub fn newest_visible(
     principal: &Principal,
     subject_code: &str,
     selection: &RecordSelection<'_>,
-    wanted: usize,
     today: NaiveDate,
 ) -> Result<Vec<RecordView>, StoreError> {
+    let wanted = selection.limit.saturating_add(1);
     let mut shown = Vec::new();
     let mut after: HashMap<&str, RecordPosition> = HashMap::new();
     let mut found: HashMap<&str, usize> = HashMap::new();

@@ -197,15 +197,7 @@ pub fn build_profile(
         after: None,
         limit: per_group,
     };
-    let mut views = newest_visible(
-        platform,
-        store,
-        principal,
-        &subject.code,
-        &selection,
-        per_group.saturating_add(1),
-        today,
-    )?;
+    let mut views = newest_visible(platform, store, principal, &subject.code, &selection, today)?;
     let mut groups = Vec::new();
     for category in &catalog.categories {
         let (in_group, rest) = views.into_iter().partition(|v| v.category == category.id);
