@@ -82,7 +82,7 @@ fn doc_of(catalog: &Catalog, subject: &Subject, records: &[StoredRecord]) -> Sub
         .cloned()
         .collect();
     doc.old_codes = subject.old_codes.clone();
-    doc.record_count = subject.record_count;
+    doc.record_count = records.len() as u64;
     for stored in records {
         let Some(item) = catalog.item(&stored.record.key.item) else {
             continue;

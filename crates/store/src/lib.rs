@@ -55,7 +55,6 @@ pub struct Subject {
     pub names: Vec<String>,
     /// Old codes (organisation code, registration number) that map to this subject.
     pub old_codes: Vec<String>,
-    pub record_count: u64,
 }
 
 /// The current state of a record, derived from its events.

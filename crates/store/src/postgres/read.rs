@@ -103,15 +103,13 @@ pub(super) fn head_of(row: &Row) -> Result<ChainHead, StoreError> {
     })
 }
 
-/// Subjects with their names (old codes' too, oldest first), old codes and record count,
+/// Subjects with their names (old codes' too, oldest first) and old codes,
 /// one row each, for the subjects the CTE `s(code, name)` that precedes it selects.
 const SUBJECT_ROWS: &str = "SELECT s.code, s.name, \
        ARRAY(SELECT n.name FROM subject_names n WHERE n.subject IN \
              (SELECT s.code UNION ALL SELECT c.old_code FROM subject_codes c WHERE c.subject = s.code) \
              ORDER BY n.first_seq), \
-       ARRAY(SELECT c.old_code FROM subject_codes c WHERE c.subject = s.code ORDER BY c.old_code), \
-       (SELECT count(*) FROM records r WHERE r.subject IN \
-             (SELECT s.code UNION ALL SELECT c.old_code FROM subject_codes c WHERE c.subject = s.code)) \
+       ARRAY(SELECT c.old_code FROM subject_codes c WHERE c.subject = s.code ORDER BY c.old_code) \
      FROM s ORDER BY s.code";
 
 fn subject_from_row(row: &Row) -> Result<Subject, StoreError> {
@@ -124,12 +122,10 @@ fn subject_from_row(row: &Row) -> Result<Subject, StoreError> {
             names.push(name);
         }
     }
-    let record_count: i64 = column(row, 4, format_args!("subject {code}: record count"))?;
     Ok(Subject {
         name: column(row, 1, format_args!("subject {code}: name"))?,
         names,
         old_codes: column(row, 3, format_args!("subject {code}: old codes"))?,
-        record_count: record_count.unsigned_abs(),
         code,
     })
 }

@@ -208,19 +208,11 @@ pub(super) fn subject(conn: &Connection, code: &str) -> Result<Option<Subject>, 
                 .collect::<Result<Vec<String>, _>>()
         })
         .map_err(db("reading old codes"))?;
-    let record_count: i64 = tx
-        .prepare_cached(
-            "SELECT count(*) FROM records WHERE subject IN \
-             (SELECT ?1 UNION ALL SELECT old_code FROM subject_codes WHERE subject = ?1)",
-        )
-        .and_then(|mut stmt| stmt.query_row([&code], |row| row.get(0)))
-        .map_err(db("counting a subject's records"))?;
     Ok(Some(Subject {
         code,
         name,
         names,
         old_codes,
-        record_count: record_count.unsigned_abs(),
     }))
 }
 
