@@ -1513,6 +1513,22 @@ pub fn records_are_paged_newest_first_by_item<H: Harness>(harness: &mut H) {
         numbers(&store.records_page(&code, &both).unwrap()),
         ["厦市监许〔2024〕1号", "厦市监罚〔2024〕3号"]
     );
+    // However many items are asked for, the same records in the same order; and none when
+    // no item is.
+    let mut many: Vec<String> = (0..600).map(|n| format!("ITEM{n}")).collect();
+    many[0] = "CF".to_owned();
+    many[599] = "XK".to_owned();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let wide = RecordRange {
+        items: &many,
+        ..both
+    };
+    assert_eq!(
+        numbers(&store.records_page(&code, &wide).unwrap()),
+        ["厦市监许〔2024〕1号", "厦市监罚〔2024〕3号"]
+    );
+    let no_items = RecordRange { items: &[], ..both };
+    assert!(store.records_page(&code, &no_items).unwrap().is_empty());
     let nobody = RecordRange {
         items: &["CF"],
         from: None,
