@@ -44,6 +44,23 @@ pub struct Actor<'a> {
     pub at_us: i64,
 }
 
+/// A subject's public profile as it was answered, kept to answer the next request for it
+/// (see [`Store::cached_profile`]). The store holds the bytes and the days they hold for; it
+/// knows nothing of what they say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedProfile {
+    /// The code the profile is about: a USCC, or an old code that maps to none.
+    pub subject: String,
+    /// The catalog, rules and answer layout the profile was built under: an entry of another
+    /// version is never answered.
+    pub version: String,
+    /// The first day the profile holds.
+    pub valid_from: NaiveDate,
+    /// The first day it no longer holds (a publication window opens or closes), if any.
+    pub valid_until: Option<NaiveDate>,
+    pub body: Vec<u8>,
+}
+
 /// A market entity as the store knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subject {
@@ -806,6 +823,33 @@ pub trait Store {
 
     /// The position of the last event (0 for an empty log): what the platform knows now.
     fn log_head(&self) -> Result<u64, StoreError>;
+
+    /// The cached public profile of the subject `code` belongs to (any of its codes), if one
+    /// of `version` holds on `today`. Every change to what a profile reads drops its entry in
+    /// the change's transaction, so an entry found is current.
+    fn cached_profile(
+        &self,
+        code: &str,
+        version: &str,
+        today: NaiveDate,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Keeps `profiles`, built from reads that all began at or after log position `head`,
+    /// replacing the entries of their subjects — unless an event was appended since `head`,
+    /// when a profile may already be out of date: then nothing is kept. Returns whether they
+    /// were kept.
+    fn keep_profiles(&mut self, head: u64, profiles: &[CachedProfile]) -> Result<bool, StoreError>;
+
+    /// Up to `limit` subjects after `after` in code order (as [`subjects_after`]
+    /// (Self::subjects_after) walks them) that have no cached profile of `version` holding on
+    /// `today`: what to build to fill the cache.
+    fn subjects_without_profile(
+        &self,
+        after: &str,
+        version: &str,
+        today: NaiveDate,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError>;
 
     /// Re-checks the whole chain and the projections against it; `progress` is called with
     /// the number of events checked so far, now and then.

@@ -945,6 +945,7 @@ fn a_backup_restores_every_table_as_it_was() {
     conformance::the_typical_case_register_publishes_once(&mut harness);
     conformance::attachments_are_stored_once_by_content(&mut harness);
     conformance::mails_are_planned_once_per_event_and_party(&mut harness);
+    conformance::cached_profiles_hold_until_what_they_read_changes(&mut harness);
     let sources = harness.schemas.clone();
     let dir = tempfile::tempdir().unwrap();
     let mut filled: BTreeSet<String> = BTreeSet::new();

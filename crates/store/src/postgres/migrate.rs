@@ -63,6 +63,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "records_by_item",
         sql: include_str!("../../migrations/postgres/0008_records_by_item.sql"),
     },
+    Migration {
+        version: 9,
+        name: "subject_profiles",
+        sql: include_str!("../../migrations/postgres/0009_subject_profiles.sql"),
+    },
 ];
 
 /// The version a fully migrated schema has.

@@ -17,6 +17,7 @@ mod backup;
 mod cases;
 mod mail;
 mod migrate;
+mod profiles;
 mod push;
 mod read;
 mod verify;
@@ -569,6 +570,33 @@ impl Store for PostgresStore {
     fn log_head(&self) -> Result<u64, StoreError> {
         let head = read::chain_head(&mut self.conn()?.db())?;
         crate::decode::unsigned(head.seq, "the chain head")
+    }
+
+    fn cached_profile(
+        &self,
+        code: &str,
+        version: &str,
+        today: chrono::NaiveDate,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        profiles::cached_profile(&mut self.conn()?.db(), code, version, today)
+    }
+
+    fn keep_profiles(
+        &mut self,
+        head: u64,
+        kept: &[crate::CachedProfile],
+    ) -> Result<bool, StoreError> {
+        profiles::keep_profiles(self.conn_mut()?, head, kept)
+    }
+
+    fn subjects_without_profile(
+        &self,
+        after: &str,
+        version: &str,
+        today: chrono::NaiveDate,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        profiles::subjects_without_profile(&mut self.conn()?.db(), after, version, today, limit)
     }
 
     fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Verification, StoreError> {

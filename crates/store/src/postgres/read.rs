@@ -26,7 +26,8 @@ const RECORD_SELECT: &str = "SELECT r.id, r.status, r.first_seq, r.head_seq, \
      LEFT JOIN repairs p ON p.record = r.id";
 
 /// `$1` resolved to the subject it belongs to: the USCC an old code maps to, or itself.
-const RESOLVED: &str = "coalesce((SELECT subject FROM subject_codes WHERE old_code = $1), $1)";
+pub(super) const RESOLVED: &str =
+    "coalesce((SELECT subject FROM subject_codes WHERE old_code = $1), $1)";
 
 /// Decodes the [`EVENT_COLUMNS`] of a row.
 pub(super) fn event(row: &Row) -> Result<Event, StoreError> {

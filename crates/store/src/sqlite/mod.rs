@@ -10,6 +10,7 @@ mod backup;
 mod cases;
 mod mail;
 mod migrate;
+mod profiles;
 mod push;
 mod read;
 mod verify;
@@ -28,7 +29,7 @@ use crate::{
     Feedback, MeasureTally, NewAttachment, NewDelivery, Store, StoreError, StoredCase,
     StoredRecord, Subject, Subscription, TypicalCase, Verification,
 };
-use crate::{Contact, Mail, MailQuery, NewMail, Party, RecordRange};
+use crate::{CachedProfile, Contact, Mail, MailQuery, NewMail, Party, RecordRange};
 
 /// The file [`SqliteStore::open_in_dir`] keeps the database in.
 const FILE_NAME: &str = "gongxin.sqlite";
@@ -245,6 +246,29 @@ impl Store for SqliteStore {
 
     fn log_head(&self) -> Result<u64, StoreError> {
         read::seq(read::chain_head(&self.conn)?.seq, "the chain head")
+    }
+
+    fn cached_profile(
+        &self,
+        code: &str,
+        version: &str,
+        today: chrono::NaiveDate,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        profiles::cached_profile(&self.conn, code, version, today)
+    }
+
+    fn keep_profiles(&mut self, head: u64, kept: &[CachedProfile]) -> Result<bool, StoreError> {
+        profiles::keep_profiles(&mut self.conn, head, kept)
+    }
+
+    fn subjects_without_profile(
+        &self,
+        after: &str,
+        version: &str,
+        today: chrono::NaiveDate,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        profiles::subjects_without_profile(&self.conn, after, version, today, limit)
     }
 
     fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Verification, StoreError> {

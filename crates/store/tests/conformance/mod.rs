@@ -8,6 +8,7 @@
 mod attachments;
 pub mod fixtures;
 mod mail;
+mod profiles;
 mod repairs;
 
 use std::slice;
@@ -27,6 +28,7 @@ use fixtures::{
     company, corrected, date, old_org_code, penalty, penalty_for, reg_no, revoked, uscc,
 };
 pub use mail::mails_are_planned_once_per_event_and_party;
+pub use profiles::cached_profiles_hold_until_what_they_read_changes;
 pub use repairs::repairs_mark_their_record;
 
 /// Declares one `#[test]` per conformance function, each running it on the harness that
@@ -63,6 +65,7 @@ macro_rules! suite {
             records_and_subject_codes_are_looked_up_many_at_once,
             attachments_are_stored_once_by_content,
             mails_are_planned_once_per_event_and_party,
+            cached_profiles_hold_until_what_they_read_changes,
         );
     };
     (@tests $harness:path; $($name:ident),* $(,)?) => {

@@ -60,6 +60,23 @@ pub fn repairs_mark_their_record<H: Harness>(harness: &mut H) {
     assert_eq!(store.record(&id).unwrap().unwrap().repaired_on, None);
     assert_eq!(store.open_cases(CaseKind::Repair).unwrap().len(), 1);
 
+    // A cached public profile of the subject: the approval must drop it.
+    let cached = gongxin_store::CachedProfile {
+        subject: subject.clone(),
+        version: "v1".into(),
+        valid_from: date("2024-09-01"),
+        valid_until: None,
+        body: b"{}".to_vec(),
+    };
+    assert!(store.keep_profiles(filed_seq, &[cached]).unwrap());
+    let today = date("2024-09-05");
+    assert!(
+        store
+            .cached_profile(&subject, "v1", today)
+            .unwrap()
+            .is_some()
+    );
+
     let mut approved = filed.clone();
     approved.outcome = Some(RepairOutcome::Approved);
     approved.decided_on = Some(date("2024-09-10"));
@@ -77,6 +94,7 @@ pub fn repairs_mark_their_record<H: Harness>(harness: &mut H) {
         )
         .unwrap();
 
+    assert_eq!(store.cached_profile(&subject, "v1", today).unwrap(), None);
     let repaired = Some(date("2024-09-10"));
     assert_eq!(store.record(&id).unwrap().unwrap().repaired_on, repaired);
     assert_eq!(store.records_of(&subject).unwrap()[0].repaired_on, repaired);
