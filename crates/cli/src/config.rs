@@ -130,11 +130,14 @@ impl DataArgs {
         let search = SearchIndex::open(&index_dir)
             .with_context(|| format!("opening the search index in {}", index_dir.display()))?;
         let open_store = self.store_factory();
+        let profile_version =
+            gongxin_server::profiles::profile_version(&catalog, PublicationRules::default_rules());
         Ok(Platform {
             data_dir: self.data_dir.clone(),
             catalog,
             discipline,
             repair,
+            profile_version,
             rules: PublicationRules::default_rules().clone(),
             calendar: WorkCalendar::embedded(),
             whitelist,

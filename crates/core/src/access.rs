@@ -80,6 +80,20 @@ impl Window {
         self.publish && self.from <= today && self.until.is_none_or(|until| today <= until)
     }
 
+    /// The first day after `today` on which [`is_public_on`](Self::is_public_on) answers
+    /// otherwise than on `today`, if there is one: until then, a view built today holds.
+    pub fn changes_after(&self, today: NaiveDate) -> Option<NaiveDate> {
+        if !self.publish {
+            return None;
+        }
+        if today < self.from {
+            return Some(self.from);
+        }
+        self.until
+            .filter(|until| today <= *until)
+            .and_then(|until| until.succ_opt())
+    }
+
     fn unpublished(from: NaiveDate, reason_zh: &str, reason_en: &str) -> Self {
         Self {
             publish: false,

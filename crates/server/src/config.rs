@@ -30,6 +30,11 @@ pub struct ServerConfig {
     pub max_attachment_mib: u64,
     /// How often the search index picks up new records, in milliseconds. Default 500.
     pub index_interval_ms: u64,
+    /// Build the public profile of every subject nobody has asked for yet in the background,
+    /// so that the first request for any subject is answered from the profile cache (each
+    /// entry takes the size of its JSON answer in the store). Profiles built for requests are
+    /// kept either way. Env `GONGXIN_FILL_PROFILES`. Default true.
+    pub fill_profiles: bool,
     /// Log lines as JSON instead of text. Env `GONGXIN_LOG_JSON`. Default false.
     pub log_json: bool,
     /// How often the push dispatcher looks for new events and due deliveries, in
@@ -114,6 +119,7 @@ impl Default for ServerConfig {
             max_upload_mib: 256,
             max_attachment_mib: 10,
             index_interval_ms: 500,
+            fill_profiles: true,
             log_json: false,
             push_interval_ms: 1_000,
             push_retry_base_ms: 30_000,
@@ -200,6 +206,7 @@ impl ServerConfig {
             &mut config.max_attachment_mib,
         )?;
         override_from(&lookup, "GONGXIN_LOG_JSON", &mut config.log_json)?;
+        override_from(&lookup, "GONGXIN_FILL_PROFILES", &mut config.fill_profiles)?;
         override_from(
             &lookup,
             "GONGXIN_PUSH_INTERVAL_MS",

@@ -19,6 +19,7 @@ pub mod mail;
 mod meta;
 mod metrics;
 mod portal;
+pub mod profiles;
 mod state;
 mod view;
 
@@ -36,7 +37,7 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
-pub use api::subjects::{PROFILE_RECORDS_PER_GROUP, Profile, build_profile};
+pub use api::subjects::{BuiltProfile, PROFILE_RECORDS_PER_GROUP, Profile, build_profile};
 pub use auth::{NewKey, create_key};
 pub use error::{ApiError, ErrorCode};
 pub use state::{AppState, BoxedStore, Clock, Platform, StoreFactory};
@@ -157,6 +158,7 @@ pub async fn serve(
         state.platform.data_dir.clone(),
     ));
     let dispatcher = tokio::spawn(dispatch::follow(state.clone()));
+    let profiles = tokio::spawn(profiles::follow(state.clone()));
     let mailer = state
         .config
         .smtp_relay
@@ -175,6 +177,7 @@ pub async fn serve(
         .await;
     indexer.abort();
     dispatcher.abort();
+    profiles.abort();
     if let Some(mailer) = mailer {
         mailer.abort();
     }

@@ -19,6 +19,7 @@ use crate::config::ServerConfig;
 use crate::error::ApiError;
 use crate::limit::RateLimiter;
 use crate::metrics::Metrics;
+use crate::profiles::PendingProfiles;
 
 /// A store connection that can move between threads, and how the server opens them (one per
 /// pooled reader and one writer): [`gongxin_store::StoreLocation::factory`] makes one.
@@ -34,6 +35,9 @@ pub struct Platform {
     /// What can be repaired and what an application must carry.
     pub repair: RepairRules,
     pub rules: PublicationRules,
+    /// The version of the public profiles built under this catalog and these rules
+    /// ([`crate::profiles::profile_version`]).
+    pub profile_version: String,
     pub calendar: &'static WorkCalendar,
     pub whitelist: Whitelist,
     pub personal_key: PersonalDataKey,
@@ -87,6 +91,8 @@ pub struct Inner {
     pub config: ServerConfig,
     pub metrics: Metrics,
     pub limiter: RateLimiter,
+    /// Public profiles requests built, for [`crate::profiles::follow`] to keep.
+    pub pending_profiles: PendingProfiles,
     readers: Pool,
     /// SQLite has one writer at a time anyway; holding one connection for it keeps writes in
     /// order and leaves the readers free.
@@ -118,6 +124,7 @@ impl AppState {
             writer: Arc::new(Mutex::new(writer)),
             metrics: Metrics::default(),
             limiter,
+            pending_profiles: PendingProfiles::default(),
             platform,
             config,
         })))

@@ -53,13 +53,7 @@ pub fn record_view(
 ) -> Option<RecordView> {
     let record = &stored.record;
     let item = platform.catalog.item(&record.key.item)?;
-    let window = record_window(
-        item,
-        record,
-        stored.status,
-        stored.repaired_on,
-        &platform.rules,
-    );
+    let window = window_of(platform, item, stored);
     let public = window.is_public_on(today);
     let access = record_access(principal, subject_code, item, record, public)?;
     Some(RecordView {
@@ -111,8 +105,16 @@ pub fn visible_records(
     selection: &RecordSelection<'_>,
     today: NaiveDate,
 ) -> Result<RecordPage, StoreError> {
-    let views = newest_visible(platform, store, principal, subject_code, selection, today)?;
-    Ok(page_of(views, selection.limit))
+    let newest = newest_visible(platform, store, principal, subject_code, selection, today)?;
+    Ok(page_of(newest.views, selection.limit))
+}
+
+/// What [`newest_visible`] found, and until when it holds.
+pub struct NewestVisible {
+    pub views: Vec<RecordView>,
+    /// The first day after `today` on which a record it read enters or leaves publication, if
+    /// any: until then the same reads would give the same views.
+    pub changes_on: Option<NaiveDate>,
 }
 
 /// The newest `selection.limit + 1` records of each item of the selection that `principal`
@@ -120,6 +122,10 @@ pub fn visible_records(
 /// exists), in no particular order. One read of the store gives them,
 /// unless records hidden from this principal are among an item's newest: that item is then
 /// read on, a page at a time, past them.
+///
+/// Every record that could enter the answer on a later day is read: an item with fewer than
+/// `wanted` visible records is read to its end, and a record older than an item's `wanted`
+/// newest visible ones can enter it only once one of those has left publication.
 pub fn newest_visible(
     platform: &Platform,
     store: &dyn Store,
@@ -127,9 +133,16 @@ pub fn newest_visible(
     subject_code: &str,
     selection: &RecordSelection<'_>,
     today: NaiveDate,
-) -> Result<Vec<RecordView>, StoreError> {
+) -> Result<NewestVisible, StoreError> {
     let wanted = selection.limit.saturating_add(1);
     let mut shown = Vec::new();
+    let mut changes_on: Option<NaiveDate> = None;
+    let mut note_change = |day: Option<NaiveDate>| {
+        changes_on = match (changes_on, day) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    };
     let mut after: HashMap<&str, RecordPosition> = HashMap::new();
     let mut found: HashMap<&str, usize> = HashMap::new();
     // First every item at once; then, one at a time, each item to read on from its own place.
@@ -152,11 +165,16 @@ pub fn newest_visible(
             *read.entry(item).or_default() += 1;
             after.insert(item, RecordPosition::of(stored));
             let count = found.entry(item).or_default();
-            if *count < wanted
-                && let Some(view) = record_view(platform, principal, subject_code, stored, today)
-            {
-                shown.push(view);
-                *count += 1;
+            if *count >= wanted {
+                continue;
+            }
+            match record_view(platform, principal, subject_code, stored, today) {
+                Some(view) => {
+                    note_change(view.window.changes_after(today));
+                    shown.push(view);
+                    *count += 1;
+                }
+                None => note_change(hidden_record_changes(platform, stored, today)),
             }
         }
         // Read on only where the store had more and the page is not yet full.
@@ -169,7 +187,31 @@ pub fn newest_visible(
         items = vec![next];
         start = after.get(next).copied();
     }
-    Ok(shown)
+    Ok(NewestVisible {
+        views: shown,
+        changes_on,
+    })
+}
+
+/// When a record hidden today enters or leaves publication, which may show it.
+fn hidden_record_changes(
+    platform: &Platform,
+    stored: &StoredRecord,
+    today: NaiveDate,
+) -> Option<NaiveDate> {
+    let item = platform.catalog.item(&stored.record.key.item)?;
+    window_of(platform, item, stored).changes_after(today)
+}
+
+/// The publication window of `stored`, a record of `item`.
+fn window_of(platform: &Platform, item: &Item, stored: &StoredRecord) -> Window {
+    record_window(
+        item,
+        &stored.record,
+        stored.status,
+        stored.repaired_on,
+        &platform.rules,
+    )
 }
 
 /// `views` as one page of `limit`, newest first, and where the next one starts.

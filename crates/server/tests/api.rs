@@ -15,6 +15,7 @@ on_both_engines!(
     health_readiness_metrics_and_the_api_description,
     search_finds_subjects_by_part_of_a_name_and_by_any_code,
     a_profile_is_found_by_the_uscc_or_an_old_code,
+    the_public_profile_is_answered_from_the_cache_until_what_it_shows_changes,
     records_filter_by_item_and_decision_date_and_show_their_history,
     no_public_response_holds_an_identity_number_or_a_non_public_field,
     identity_numbers_are_whole_only_for_the_roles_that_need_them,
@@ -176,6 +177,74 @@ fn a_profile_is_found_by_the_uscc_or_an_old_code(engine: Engine) {
         error_of(server.get_json(&path, None)),
         (400, "unknown_item".to_owned())
     );
+}
+
+/// The public's profile is kept (by the request that built it, or the background fill) and
+/// answered from the cache, byte for byte what was built; a new record shows at once, and a
+/// record leaves it on the day its publication ends.
+fn the_public_profile_is_answered_from_the_cache_until_what_it_shows_changes(engine: Engine) {
+    let today = common::date("2026-11-21");
+    let server = TestServer::start_with(Options {
+        today: Some(today),
+        engine,
+        ..Options::default()
+    });
+    let code = server.subject_code.clone();
+    let path = format!("/api/v1/subjects/{code}");
+    let version = gongxin_server::profiles::profile_version(
+        &Catalog::embedded().unwrap(),
+        gongxin_core::publication::PublicationRules::default_rules(),
+    );
+    let store = server.store();
+    let cached_on = |day| {
+        let waited = Instant::now();
+        loop {
+            if let Some(body) = store.cached_profile(&code, &version, day).unwrap() {
+                return String::from_utf8(body).unwrap();
+            }
+            assert!(waited.elapsed() < Duration::from_secs(20), "never cached");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let (status, built) = server.get_text(&path, None);
+    assert_eq!(status, 200);
+    assert_eq!(cached_on(today), built);
+    assert_eq!(server.get_text(&path, None), (200, built.clone()));
+
+    // A new record drops the entry in its transaction: the next answer shows it.
+    let unit = server.department_unit.clone();
+    let name = serde_json::from_str::<Value>(&built).unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let batch = json!({
+        "item": "admin_penalty",
+        "records": [penalty_row(&unit, "测罚〔2026〕缓1号", &name, &code)],
+    });
+    let (status, report) = server.post_json("/api/v1/records", Some(&server.department), &batch);
+    assert_eq!((status, &report["accepted"]), (200, &json!(1)), "{report}");
+    let (_, after) = server.get_text(&path, None);
+    assert!(after.contains("测罚〔2026〕缓1号"), "{after}");
+
+    // The day after a shown record's publication ends, the entry no longer holds and the
+    // record is not shown.
+    let profile: Value = serde_json::from_str(&after).unwrap();
+    let ending = profile["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["records"].as_array().unwrap())
+        .filter_map(|r| Some((r["window"]["until"].as_str()?, r["id"].as_str()?)))
+        .min()
+        .map(|(until, id)| (common::date(until), id.to_owned()));
+    let (until, id) = ending.expect("a shown record whose publication ends");
+    assert_eq!(cached_on(today), after);
+    let next = until.succ_opt().unwrap();
+    assert_eq!(store.cached_profile(&code, &version, next).unwrap(), None);
+    server.clock.set(next);
+    let (status, later) = server.get_text(&path, None);
+    assert_eq!(status, 200);
+    assert!(!later.contains(&id), "{later}");
 }
 
 fn records_filter_by_item_and_decision_date_and_show_their_history(engine: Engine) {

@@ -106,8 +106,8 @@ pub async fn me(
             let platform = &state.platform;
             let today = platform.clock.today();
             // All of it: a subject may read everything held about it.
-            let (profile, _) =
-                build_profile(platform, store, &principal, &code, today, usize::MAX)?;
+            let profile =
+                build_profile(platform, store, &principal, &code, today, usize::MAX)?.profile;
             let code = profile.subject.code.clone();
             let list_entries = own_entries(platform, store, &code, today)?;
             let cases = store

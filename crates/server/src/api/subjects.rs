@@ -2,6 +2,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use gongxin_core::access::Principal;
 use gongxin_core::value::mask_id;
@@ -172,10 +174,20 @@ pub struct Profile {
 /// costs the same for a subject with five records and one with five thousand.
 pub const PROFILE_RECORDS_PER_GROUP: usize = 10;
 
+/// A profile as [`build_profile`] built it.
+#[derive(Debug)]
+pub struct BuiltProfile {
+    pub profile: Profile,
+    /// Whether it holds more than the public view: such reads are audited.
+    pub beyond_public: bool,
+    /// The first day after the one it was built for on which it may read otherwise (one of
+    /// the subject's records enters or leaves publication), if any.
+    pub changes_on: Option<NaiveDate>,
+}
+
 /// The profile of the subject with `code` (any of its codes) as `principal` may see it, with
-/// up to `per_group` records of each catalog group, and whether it holds more than the
-/// public view: the work of the profile endpoint, without HTTP, for the portal and the
-/// benchmarks.
+/// up to `per_group` records of each catalog group: the work of the profile endpoint, without
+/// HTTP, for the portal, the profile cache and the benchmarks.
 pub fn build_profile(
     platform: &Platform,
     store: &dyn Store,
@@ -183,7 +195,7 @@ pub fn build_profile(
     code: &str,
     today: NaiveDate,
     per_group: usize,
-) -> Result<(Profile, bool), ApiError> {
+) -> Result<BuiltProfile, ApiError> {
     let Some(subject) = store.subject(code)? else {
         return Err(not_found_subject(code));
     };
@@ -197,7 +209,8 @@ pub fn build_profile(
         after: None,
         limit: per_group,
     };
-    let mut views = newest_visible(platform, store, principal, &subject.code, &selection, today)?;
+    let newest = newest_visible(platform, store, principal, &subject.code, &selection, today)?;
+    let mut views = newest.views;
     let mut groups = Vec::new();
     for category in &catalog.categories {
         let (in_group, rest) = views.into_iter().partition(|v| v.category == category.id);
@@ -217,11 +230,14 @@ pub fn build_profile(
         .iter()
         .flat_map(|g| &g.records)
         .any(|v| v.beyond_public);
-    let profile = Profile {
-        subject: subject_view(&subject),
-        groups,
-    };
-    Ok((profile, beyond_public))
+    Ok(BuiltProfile {
+        profile: Profile {
+            subject: subject_view(&subject),
+            groups,
+        },
+        beyond_public,
+        changes_on: newest.changes_on,
+    })
 }
 
 /// Looks up a subject by any of its codes and builds what `caller` may see of it, auditing
@@ -234,7 +250,7 @@ pub async fn load_profile(
 ) -> Result<Profile, ApiError> {
     let code = gongxin_codes::normalise(code);
     let principal = caller.principal.clone();
-    let (profile, beyond_public) = state
+    let built = state
         .read(move |state, store| {
             build_profile(
                 &state.platform,
@@ -246,17 +262,17 @@ pub async fn load_profile(
             )
         })
         .await?;
-    if beyond_public {
+    if built.beyond_public {
         let entry = audit_entry(
             caller,
             "read_profile",
-            Some(&profile.subject.code),
+            Some(&built.profile.subject.code),
             None,
             purpose,
         );
         record_audit(state, entry).await?;
     }
-    Ok(profile)
+    Ok(built.profile)
 }
 
 pub fn not_found_subject(code: &str) -> ApiError {
@@ -268,13 +284,18 @@ pub fn not_found_subject(code: &str) -> ApiError {
 }
 
 /// `GET /api/v1/subjects/{code}`: basic information and the records the caller may see,
-/// grouped as the catalog groups them.
+/// grouped as the catalog groups them. The public's answer comes from the profile cache
+/// (`crate::profiles`) when it holds one.
 pub async fn profile(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
     QueryParams(purpose): QueryParams<PurposeParam>,
-) -> Result<Json<Profile>, ApiError> {
+) -> Result<Response, ApiError> {
     let purpose = purpose.check(&caller)?;
-    Ok(Json(load_profile(&state, &caller, &code, purpose).await?))
+    if caller.principal == Principal::Public {
+        let body = crate::profiles::answer(&state, &code).await?;
+        return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+    }
+    Ok(Json(load_profile(&state, &caller, &code, purpose).await?).into_response())
 }

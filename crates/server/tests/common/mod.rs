@@ -408,11 +408,14 @@ fn launch(
     let open_store = options.open_store.clone();
     let discipline = Discipline::embedded(&catalog).expect("the embedded measures list");
     let repair = RepairRules::embedded(&catalog, &discipline).expect("the embedded repair rules");
+    let profile_version =
+        gongxin_server::profiles::profile_version(&catalog, PublicationRules::default_rules());
     let platform = Platform {
         data_dir: data_dir.to_owned(),
         discipline,
         repair,
         catalog,
+        profile_version,
         rules: PublicationRules::default_rules().clone(),
         calendar: WorkCalendar::embedded(),
         whitelist: Whitelist::new(),
