@@ -10,7 +10,12 @@
 //! Requests that built a profile leave it here ([`Pending`]); [`follow`] keeps them in
 //! batches on the writer, and fills the cache for the subjects nobody has asked for yet, so
 //! that the first request for any subject is answered from it too.
+//!
+//! Entries are gzip: a profile's JSON repeats its field labels in every record, and the cache
+//! holds one per subject. A client that takes gzip gets the entry as it is; any other, the
+//! JSON it holds.
 
+use std::io::{Read, Write};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -27,7 +32,7 @@ use crate::state::{AppState, Platform};
 
 /// The layout of a profile's JSON: raise it with any change to what a profile answers, so
 /// that no entry of the old layout is answered again.
-const LAYOUT: u32 = 1;
+const LAYOUT: u32 = 2;
 
 /// Subjects built per page when filling the cache: one write transaction each.
 const FILL_PAGE: usize = 256;
@@ -93,22 +98,60 @@ impl PendingProfiles {
     }
 }
 
-/// The public profile of the subject `code` belongs to, as the JSON the API answers: the
-/// cached one if an entry holds on `today`, otherwise built, with the entry to keep.
+/// A public profile as the API answers it.
+#[derive(Debug)]
+pub enum Answer {
+    /// The cached entry: gzip of the JSON.
+    Gzip(Vec<u8>),
+    /// Built for this request: the JSON.
+    Json(Vec<u8>),
+}
+
+impl Answer {
+    /// The JSON, decompressed if it is the cached entry.
+    pub fn into_json(self) -> Result<Vec<u8>, ApiError> {
+        match self {
+            Answer::Json(json) => Ok(json),
+            Answer::Gzip(gzip) => {
+                let mut json = Vec::with_capacity(gzip.len() * 8);
+                flate2::read::GzDecoder::new(gzip.as_slice())
+                    .read_to_end(&mut json)
+                    .map_err(|e| ApiError::internal(format!("a cached profile: {e}")))?;
+                Ok(json)
+            }
+        }
+    }
+}
+
+/// The public profile of the subject `code` belongs to: the cached one if an entry holds on
+/// `today`, otherwise built, with the entry to keep.
 pub fn public_profile(
     platform: &Platform,
     store: &dyn Store,
     code: &str,
     today: NaiveDate,
-) -> Result<(Vec<u8>, Option<Pending>), ApiError> {
-    if let Some(body) = store.cached_profile(code, &platform.profile_version, today)? {
-        return Ok((body, None));
+) -> Result<(Answer, Option<Pending>), ApiError> {
+    if let Some(gzip) = store.cached_profile(code, &platform.profile_version, today)? {
+        return Ok((Answer::Gzip(gzip), None));
     }
-    let (body, pending) = build(platform, store, code, today)?;
-    Ok((body, Some(pending)))
+    let (json, pending) = build(platform, store, code, today)?;
+    Ok((Answer::Json(json), Some(pending)))
 }
 
-/// Builds the public profile of `code` on `today`, with the entry that keeps it.
+/// gzip of `json`, as entries are kept.
+fn compress(json: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(json.len() / 4),
+        flate2::Compression::default(),
+    );
+    encoder
+        .write_all(json)
+        .expect("writing to memory cannot fail");
+    encoder.finish().expect("writing to memory cannot fail")
+}
+
+/// Builds the public profile of `code` on `today`, with the entry that keeps it (its body
+/// still the JSON: it is compressed where it is kept, off the request's path).
 fn build(
     platform: &Platform,
     store: &dyn Store,
@@ -137,9 +180,9 @@ fn build(
 }
 
 /// [`public_profile`] for a request: on a read connection, leaving a built profile to keep.
-pub async fn answer(state: &AppState, code: &str) -> Result<Vec<u8>, ApiError> {
+pub async fn answer(state: &AppState, code: &str) -> Result<Answer, ApiError> {
     let code = gongxin_codes::normalise(code);
-    let (body, pending) = state
+    let (answer, pending) = state
         .read(move |state, store| {
             let platform = &state.platform;
             public_profile(platform, store, &code, platform.clock.today())
@@ -148,7 +191,7 @@ pub async fn answer(state: &AppState, code: &str) -> Result<Vec<u8>, ApiError> {
     if let Some(pending) = pending {
         state.pending_profiles.push(pending);
     }
-    Ok(body)
+    Ok(answer)
 }
 
 /// One page of the fill: the profiles of up to [`FILL_PAGE`] subjects after `after` that
@@ -172,7 +215,8 @@ pub fn fill_page(
         store.subjects_without_profile(after, &platform.profile_version, today, FILL_PAGE)?;
     let mut profiles = Vec::with_capacity(codes.len());
     for code in &codes {
-        let (_, pending) = build(platform, store, code, today)?;
+        let (_, mut pending) = build(platform, store, code, today)?;
+        pending.entry.body = compress(&pending.entry.body);
         profiles.push(pending.entry);
     }
     Ok(FillPage {
@@ -189,7 +233,7 @@ pub struct Filled {
     pub built: u64,
     /// Profiles kept: the built ones but those of pages an append overtook.
     pub kept: u64,
-    /// Their JSON, in bytes.
+    /// Their entries (gzip), in bytes.
     pub bytes: u64,
 }
 
@@ -235,10 +279,26 @@ pub async fn follow(state: AppState) {
     let mut looked = (Instant::now(), state.platform.clock.today());
     loop {
         ticker.tick().await;
-        if let Some((head, entries)) = state.pending_profiles.take()
-            && let Err(error) = keep(&state, head, entries).await
-        {
-            tracing::warn!(?error, "keeping built profiles failed");
+        if let Some((head, entries)) = state.pending_profiles.take() {
+            // Off the runtime's threads: a full batch takes a good part of a second.
+            let compressed = tokio::task::spawn_blocking(move || {
+                entries
+                    .into_iter()
+                    .map(|entry| CachedProfile {
+                        body: compress(&entry.body),
+                        ..entry
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await;
+            match compressed {
+                Ok(entries) => {
+                    if let Err(error) = keep(&state, head, entries).await {
+                        tracing::warn!(?error, "keeping built profiles failed");
+                    }
+                }
+                Err(error) => tracing::warn!(?error, "compressing built profiles failed"),
+            }
         }
         if !state.config.fill_profiles {
             continue;

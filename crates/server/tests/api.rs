@@ -199,8 +199,9 @@ fn the_public_profile_is_answered_from_the_cache_until_what_it_shows_changes(eng
     let cached_on = |day| {
         let waited = Instant::now();
         loop {
-            if let Some(body) = store.cached_profile(&code, &version, day).unwrap() {
-                return String::from_utf8(body).unwrap();
+            if let Some(gzip) = store.cached_profile(&code, &version, day).unwrap() {
+                let json = gongxin_server::profiles::Answer::Gzip(gzip).into_json();
+                return String::from_utf8(json.unwrap()).unwrap();
             }
             assert!(waited.elapsed() < Duration::from_secs(20), "never cached");
             std::thread::sleep(Duration::from_millis(50));
@@ -210,6 +211,32 @@ fn the_public_profile_is_answered_from_the_cache_until_what_it_shows_changes(eng
     assert_eq!(status, 200);
     assert_eq!(cached_on(today), built);
     assert_eq!(server.get_text(&path, None), (200, built.clone()));
+    // The entry goes out as it is kept to a client that takes gzip, as JSON to any other.
+    let raw = |accept: &str| {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(server.address).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: x\r\n{accept}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        let end = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase();
+        (head, answer[end + 4..].to_vec())
+    };
+    let (head, body) = raw("Accept-Encoding: br, gzip;q=0.8\r\n");
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    let json = gongxin_server::profiles::Answer::Gzip(body)
+        .into_json()
+        .unwrap();
+    assert_eq!(String::from_utf8(json).unwrap(), built);
+    for accept in ["", "Accept-Encoding: gzip;q=0\r\n"] {
+        let (head, body) = raw(accept);
+        assert!(!head.contains("content-encoding"), "{head}");
+        assert_eq!(String::from_utf8(body).unwrap(), built);
+    }
 
     // A new record drops the entry in its transaction: the next answer shows it.
     let unit = server.department_unit.clone();

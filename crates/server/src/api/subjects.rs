@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use gongxin_core::access::Principal;
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{PurposeParam, audit_entry, record_audit};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, QueryParams};
+use crate::profiles::Answer;
 use crate::state::{AppState, Platform};
 use crate::view::{
     RecordGroup, RecordSelection, SubjectView, cursor_text, newest_visible, page_of, subject_view,
@@ -289,13 +290,39 @@ pub fn not_found_subject(code: &str) -> ApiError {
 pub async fn profile(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(code): Path<String>,
     QueryParams(purpose): QueryParams<PurposeParam>,
 ) -> Result<Response, ApiError> {
     let purpose = purpose.check(&caller)?;
     if caller.principal == Principal::Public {
-        let body = crate::profiles::answer(&state, &code).await?;
-        return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+        let json = [(header::CONTENT_TYPE, "application/json")];
+        let vary = [(header::VARY, "accept-encoding")];
+        return Ok(match crate::profiles::answer(&state, &code).await? {
+            Answer::Gzip(gzip) if accepts_gzip(&headers) => {
+                (json, vary, [(header::CONTENT_ENCODING, "gzip")], gzip).into_response()
+            }
+            answer => (json, vary, answer.into_json()?).into_response(),
+        });
     }
     Ok(Json(load_profile(&state, &caller, &code, purpose).await?).into_response())
+}
+
+/// Whether the request's `Accept-Encoding` takes gzip (with a weight above zero).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
 }
