@@ -474,7 +474,10 @@ fn load(
                         let url = &urls[i % urls.len()];
                         i += concurrency;
                         let t = Instant::now();
-                        let mut request = agent.get(url);
+                        // As `wrk` and most load tools: no compressed answers, so that the
+                        // server does any decompressing and the clients (sharing its cores)
+                        // none.
+                        let mut request = agent.get(url).header("Accept-Encoding", "identity");
                         if let Some(authorization) = authorization {
                             request = request.header("Authorization", authorization);
                         }
