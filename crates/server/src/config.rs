@@ -32,8 +32,8 @@ pub struct ServerConfig {
     pub index_interval_ms: u64,
     /// Build the public profile of every subject nobody has asked for yet in the background,
     /// so that the first request for any subject is answered from the profile cache (each
-    /// entry takes the size of its JSON answer in the store). Profiles built for requests are
-    /// kept either way. Env `GONGXIN_FILL_PROFILES`. Default true.
+    /// entry takes its answer's JSON, gzip, in the store: about 2 KB a subject in the
+    /// benchmark data). Profiles built for requests are kept either way. Env `GONGXIN_FILL_PROFILES`. Default true.
     pub fill_profiles: bool,
     /// Log lines as JSON instead of text. Env `GONGXIN_LOG_JSON`. Default false.
     pub log_json: bool,

@@ -23,7 +23,7 @@ use chrono::NaiveDate;
 use gongxin_core::access::Principal;
 use gongxin_core::catalog::Catalog;
 use gongxin_core::publication::PublicationRules;
-use gongxin_store::{CachedProfile, Store, StoreError};
+use gongxin_store::{CachedProfile, Store};
 use sha2::{Digest, Sha256};
 
 use crate::api::subjects::{PROFILE_RECORDS_PER_GROUP, build_profile};
@@ -336,11 +336,7 @@ async fn keep(state: &AppState, head: u64, entries: Vec<CachedProfile>) -> Resul
         return Ok(());
     }
     state
-        .write(move |_, store| {
-            store
-                .keep_profiles(head, &entries)
-                .map_err(|e: StoreError| e.into())
-        })
+        .write(move |_, store| Ok(store.keep_profiles(head, &entries)?))
         .await
         .map(drop)
 }
