@@ -124,7 +124,11 @@ pub(super) struct Batch<'t> {
     rename_subject: CachedStatement<'t>,
     insert_name: CachedStatement<'t>,
     insert_old_code: CachedStatement<'t>,
+    drop_profile: CachedStatement<'t>,
     known: KnownSubjects,
+    /// Subjects (as filed) whose cached profile this transaction has dropped: no entry can be
+    /// kept while it holds the write lock, so once is enough.
+    profiles_dropped: HashSet<String>,
 }
 
 impl<'t> Batch<'t> {
@@ -172,7 +176,14 @@ impl<'t> Batch<'t> {
                 "INSERT INTO subject_codes (old_code, subject) VALUES (?1, ?2) \
                  ON CONFLICT (old_code) DO NOTHING",
             )?,
+            // What the dropped row trigger on `records` did (migration 10), resolving an old
+            // code to the subject whose profile shows its records.
+            drop_profile: prepare(
+                "DELETE FROM subject_profiles WHERE subject = \
+                 coalesce((SELECT subject FROM subject_codes WHERE old_code = ?1), ?1)",
+            )?,
             known,
+            profiles_dropped: HashSet::new(),
         })
     }
 
@@ -245,6 +256,7 @@ impl<'t> Batch<'t> {
 
         // After the event: a new name row points at it.
         self.touch_subject(prepared, seq)?;
+        self.drop_profile(prepared.subject())?;
         for old_code in prepared.old_codes() {
             self.map_old_code(old_code, prepared.subject())?;
         }
@@ -284,6 +296,17 @@ impl<'t> Batch<'t> {
             content_hash: ContentHash(hash),
             status: read::status(&status, format_args!("record {id}: status"))?,
         }))
+    }
+
+    /// Drops the cached public profile that shows records of `subject`, once per transaction.
+    fn drop_profile(&mut self, subject: &str) -> Result<(), StoreError> {
+        if !self.profiles_dropped.contains(subject) {
+            self.drop_profile
+                .execute([subject])
+                .map_err(db("dropping a cached profile"))?;
+            self.profiles_dropped.insert(subject.to_owned());
+        }
+        Ok(())
     }
 
     /// Maps an old code to `subject` unless it is known to be mapped: the first mapping of a

@@ -65,6 +65,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "subject_profiles",
         sql: include_str!("../../migrations/sqlite/0009_subject_profiles.sql"),
     },
+    Migration {
+        version: 10,
+        name: "records_drop_profiles_in_writer",
+        sql: include_str!("../../migrations/sqlite/0010_records_drop_profiles_in_writer.sql"),
+    },
 ];
 
 /// The version a fully migrated database has.

@@ -115,4 +115,20 @@ pub fn cached_profiles_hold_until_what_they_read_changes<H: Harness>(harness: &m
         .unwrap();
     assert_eq!(cached(&store, &seven), None);
     assert_eq!(cached(&store, &two).as_deref(), Some("二"));
+
+    // A new record of a subject drops its entry, also when the batch has several records of
+    // it, and whether the subject comes first in the batch or later.
+    keep(&mut store, entry(&seven, "七之二"));
+    store
+        .apply_records(
+            &[
+                penalty_for(7, "厦市监罚〔2024〕71号"),
+                penalty_for(2, "厦市监罚〔2024〕21号"),
+                penalty_for(7, "厦市监罚〔2024〕72号"),
+            ],
+            &actor(6),
+        )
+        .unwrap();
+    assert_eq!(cached(&store, &seven), None);
+    assert_eq!(cached(&store, &two), None);
 }

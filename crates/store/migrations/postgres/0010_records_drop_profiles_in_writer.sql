@@ -1,0 +1,5 @@
+-- SQLite's migration 10 moves the dropping of cached profiles for new records from a row
+-- trigger into the batch writer, to spare each insert a statement journal. PostgreSQL's
+-- trigger runs once per statement over the statement's rows, which costs a batch one
+-- set-based delete, so it stays: this version changes nothing here and keeps the two
+-- engines' schema versions equal.
