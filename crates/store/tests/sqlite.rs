@@ -447,3 +447,24 @@ fn attachments_refuse_rewrites_and_a_changed_content_is_named() {
         "{read:?}"
     );
 }
+
+#[test]
+fn the_floor_copy_of_an_import_is_the_same_store() {
+    let (harness, store, _records, _raw) = five_records();
+    let source = store.verify(&mut |_| {}).unwrap();
+    let floor = Sqlite::new();
+    let mut copy = SqliteStore::open_in_dir(floor.dir.path()).unwrap();
+    // Batches of two events: three transactions, the last one short.
+    copy.copy_imported_rows(harness.dir.path(), 2).unwrap();
+    assert_eq!(verify(&copy), source);
+    assert_eq!(copy.counts().unwrap(), store.counts().unwrap());
+    assert_eq!(
+        copy.subject(&uscc(3).to_string()).unwrap(),
+        store.subject(&uscc(3).to_string()).unwrap()
+    );
+    // Only into an empty store.
+    assert!(matches!(
+        copy.copy_imported_rows(harness.dir.path(), 2),
+        Err(StoreError::Corrupt(_))
+    ));
+}

@@ -25,7 +25,9 @@ use crate::config::{DatabaseUrl, KeyArgs, RuleArgs, now_us};
 pub enum BenchCommand {
     /// Import generated penalty records end to end (parse, validate, store, log) and compare
     /// with a plain SQLite bulk insert of the same rows (WAL, synchronous=NORMAL, 100k rows per
-    /// transaction, no index): the ceiling of what SQLite itself does here.
+    /// transaction, no index): the ceiling of what SQLite itself does here. Also copies the
+    /// rows the import stored into an empty store by SQL: the floor of any import into the
+    /// store's schema.
     Ingest(IngestArgs),
     /// Profile lookup and name search over a large data set (default 1,000,000 subjects and
     /// 5,000,000 records), in process and over HTTP under concurrent load, against a trivial
@@ -106,7 +108,7 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
     let mut store = SqliteStore::open_in_dir(&data_dir)?;
     let personal_key = KeyArgs::default().personal_key(&data_dir)?;
     let import_options = import_options(item, &catalog, &whitelist, &personal_key);
-    let started = Instant::now();
+    let import = Timed::start(None);
     let report = import_files(
         &mut store,
         &[file.as_path()],
@@ -114,7 +116,7 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
         &now_us,
         &mut Silent,
     )?;
-    let import_secs = started.elapsed().as_secs_f64();
+    let import = import.stop();
     let stored = report.accepted + report.corrected + report.revoked + report.unchanged;
     anyhow::ensure!(
         report.rejected == 0 && stored as usize == files[0].rows,
@@ -130,30 +132,48 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
     );
     let events = store.counts()?.events;
 
+    // The floor: the rows the import wrote, copied into an empty store of the same schema.
+    let floor_dir = dir.join("floor");
+    let _ = std::fs::remove_dir_all(&floor_dir);
+    let mut floor = SqliteStore::open_in_dir(&floor_dir)?;
+    let copy = Timed::start(None);
+    floor.copy_imported_rows(&data_dir, DEFAULT_BATCH_ROWS as u64)?;
+    let copy = copy.stop();
+    anyhow::ensure!(
+        floor.counts()?.events == events,
+        "the floor copy did not copy every event"
+    );
+
     // The reference: the same rows, already in memory, inserted by plain SQLite.
     let (width, cells) = read_all(file)?;
     let rows = cells.len() / width;
-    let started = Instant::now();
+    let plain = Timed::start(None);
     plain_insert(&dir.join("plain.sqlite"), width, &cells)?;
-    let plain_secs = started.elapsed().as_secs_f64();
+    let plain = plain.stop();
 
-    let import_rate = stored as f64 / import_secs;
-    let plain_rate = rows as f64 / plain_secs;
-    println!("| measure | rows | seconds | rows/s |");
-    println!("| --- | ---: | ---: | ---: |");
+    println!("| measure | rows | seconds | rows/s | CPU s |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
     println!(
-        "| gongxin import end to end (parse, validate, store, log) | {stored} | {import_secs:.2} | {import_rate:.0} |"
+        "| gongxin import end to end (parse, validate, store, log) | {stored} | {} |",
+        import.own_columns(stored)
     );
     println!(
-        "| plain SQLite bulk insert of the same rows (reference) | {rows} | {plain_secs:.2} | {plain_rate:.0} |"
+        "| the rows the import stored, copied by SQL into an empty store (floor of any import into this schema) | {events} | {} |",
+        copy.own_columns(events)
     );
     println!(
-        "| gongxin verify (chain + projections) | {events} | {verify_secs:.2} | {:.0} |",
+        "| plain SQLite bulk insert of the same rows (reference) | {rows} | {} |",
+        plain.own_columns(rows as u64)
+    );
+    println!(
+        "| gongxin verify (chain + projections) | {events} | {verify_secs:.2} | {:.0} | |",
         events as f64 / verify_secs
     );
     println!(
-        "\nend to end / plain insert = {:.2}",
-        import_rate / plain_rate
+        "\nend to end / plain insert = {:.2}; floor / plain insert = {:.2}; end to end / floor = {:.2}",
+        plain.wall / import.wall,
+        plain.wall / copy.wall,
+        copy.wall / import.wall,
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -356,17 +376,30 @@ impl Timed {
 }
 
 impl Figures {
+    /// seconds | rows/s | own CPU, as table cells.
+    fn own_columns(&self, rows: u64) -> String {
+        format!(
+            "{:.2} | {:.0} | {}",
+            self.wall,
+            rows as f64 / self.wall,
+            cpu_cell(self.own_cpu)
+        )
+    }
+
     /// seconds | rows/s | server CPU | own CPU, as table cells.
     fn columns(&self, rows: u64) -> String {
-        let cpu = |seconds: Option<f64>| seconds.map_or("n/a".to_owned(), |s| format!("{s:.2}"));
         format!(
             "{:.2} | {:.0} | {} | {}",
             self.wall,
             rows as f64 / self.wall,
-            cpu(self.server_cpu),
-            cpu(self.own_cpu)
+            cpu_cell(self.server_cpu),
+            cpu_cell(self.own_cpu)
         )
     }
+}
+
+fn cpu_cell(seconds: Option<f64>) -> String {
+    seconds.map_or("n/a".to_owned(), |s| format!("{s:.2}"))
 }
 
 /// CPU seconds process `pid` has run, from `/proc/PID/schedstat` (Linux): a server process

@@ -8,6 +8,7 @@ mod apply;
 mod attachments;
 mod backup;
 mod cases;
+mod floor;
 mod mail;
 mod migrate;
 mod profiles;
