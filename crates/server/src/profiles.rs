@@ -182,6 +182,13 @@ fn build(
 /// [`public_profile`] for a request: on a read connection, leaving a built profile to keep.
 pub async fn answer(state: &AppState, code: &str) -> Result<Answer, ApiError> {
     let code = gongxin_codes::normalise(code);
+    let cached = state.read_now(|state, store| {
+        let platform = &state.platform;
+        Ok(store.cached_profile(&code, &platform.profile_version, platform.clock.today())?)
+    });
+    if let Some(gzip) = cached.transpose()?.flatten() {
+        return Ok(Answer::Gzip(gzip));
+    }
     let (answer, pending) = state
         .read(move |state, store| {
             let platform = &state.platform;

@@ -722,6 +722,11 @@ pub trait Store {
         self.apply(&mut records.iter().cloned().map(PreparedRecord::new), actor)
     }
 
+    /// Whether reads run in this process on local files (SQLite), never waiting on a server:
+    /// a point read then takes microseconds, and a caller may make it where waiting would be
+    /// costly.
+    fn reads_in_process(&self) -> bool;
+
     /// Brings the query planner's statistics up to date after a large change such as a bulk
     /// import: a planner that still sees a fresh table as empty plans reads by subject as
     /// scans of the whole table.

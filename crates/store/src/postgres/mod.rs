@@ -474,6 +474,10 @@ fn check_database(client: &mut Client, target: &str) -> Result<(), StoreError> {
 }
 
 impl Store for PostgresStore {
+    fn reads_in_process(&self) -> bool {
+        false
+    }
+
     fn apply(
         &mut self,
         records: &mut dyn Iterator<Item = PreparedRecord>,

@@ -165,6 +165,10 @@ fn db(context: &str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
 }
 
 impl Store for SqliteStore {
+    fn reads_in_process(&self) -> bool {
+        true
+    }
+
     fn apply(
         &mut self,
         records: &mut dyn Iterator<Item = PreparedRecord>,
