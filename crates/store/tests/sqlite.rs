@@ -459,8 +459,8 @@ fn the_floor_copy_of_an_import_is_the_same_store() {
     assert_eq!(verify(&copy), source);
     assert_eq!(copy.counts().unwrap(), store.counts().unwrap());
     assert_eq!(
-        copy.subject(&uscc(3).to_string()).unwrap(),
-        store.subject(&uscc(3).to_string()).unwrap()
+        copy.subject(uscc(3).as_ref()).unwrap(),
+        store.subject(uscc(3).as_ref()).unwrap()
     );
     // Only into an empty store.
     assert!(matches!(
