@@ -3,7 +3,8 @@
 //! measured in the same run; and the change feed's read rate. On SQLite or, with
 //! `--database-url`, PostgreSQL.
 
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -193,37 +194,34 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
     let server = runtime.spawn(gongxin_server::serve(listener, state, async {
         let _ = stopped.await;
     }));
-    let base = format!("http://{address}");
     let encode = |text: &str| -> String { text.bytes().map(|b| format!("%{b:02X}")).collect() };
-    let trivial = vec![format!("{base}/healthz")];
-    let profile_urls = |codes: &[String]| -> Vec<String> {
+    let trivial = vec!["/healthz".to_owned()];
+    let profile_paths = |codes: &[String]| -> Vec<String> {
         codes
             .iter()
-            .map(|c| format!("{base}/api/v1/subjects/{c}"))
+            .map(|c| format!("/api/v1/subjects/{c}"))
             .collect()
     };
     let searches: Vec<String> = fragments
         .iter()
-        .map(|f| format!("{base}/api/v1/subjects?q={}", encode(f)))
+        .map(|f| format!("/api/v1/subjects?q={}", encode(f)))
         .collect();
     // Pages of 500 events from positions spread over the log, as a node catching up reads.
     let feed_pages: Vec<String> = (0..args.samples as u64)
         .map(|i| {
             let after = events * i / args.samples.max(1) as u64;
-            format!("{base}/api/v1/feed?after={after}&limit=500&purpose=bench")
+            format!("/api/v1/feed?after={after}&limit=500&purpose=bench")
         })
         .collect();
     let duration = Duration::from_secs(args.seconds);
-    let load_trivial = load(&trivial, None, args.concurrency, duration)?;
-    let load_uniform = load(
-        &profile_urls(&uniform_codes),
-        None,
-        args.concurrency,
-        duration,
-    )?;
-    let load_profile = load(&profile_urls(&codes), None, args.concurrency, duration)?;
-    let load_search = load(&searches, None, args.concurrency, duration)?;
-    let load_feed = load(&feed_pages, Some(&key), 1, duration)?;
+    let load = |paths: &[String], key: Option<&str>, clients: usize| {
+        load(address, paths, key, clients, duration)
+    };
+    let load_trivial = load(&trivial, None, args.concurrency)?;
+    let load_uniform = load(&profile_paths(&uniform_codes), None, args.concurrency)?;
+    let load_profile = load(&profile_paths(&codes), None, args.concurrency)?;
+    let load_search = load(&searches, None, args.concurrency)?;
+    let load_feed = load(&feed_pages, Some(&key), 1)?;
     println!(
         "\n| over HTTP, {} clients, {} s each | requests | req/s | p50 | p99 |\n| --- | ---: | ---: | ---: | ---: |",
         args.concurrency, args.seconds
@@ -252,7 +250,7 @@ pub fn run(args: ServeBenchArgs) -> Result<ExitCode> {
     );
     // The server's own account of the same requests: time from routing to response, which
     // leaves out the clients and the sockets.
-    let metrics = ureq::get(&format!("{base}/metrics"))
+    let metrics = ureq::get(&format!("http://{address}/metrics"))
         .call()?
         .body_mut()
         .read_to_string()?;
@@ -449,42 +447,54 @@ fn time_each<T>(inputs: &[T], mut work: impl FnMut(&T) -> Result<()>) -> Result<
     Ok(Timings::new(micros, started.elapsed()))
 }
 
-/// `concurrency` clients requesting `urls` round-robin for `duration`, with `key` if given;
-/// every answer must be 200, so that errors cannot pass for speed.
+/// `concurrency` clients, each on one keep-alive HTTP/1.1 connection to `address`,
+/// requesting `paths` round-robin for `duration`, with `key` if given; every answer must be
+/// 200, so that errors cannot pass for speed.
+///
+/// The clients share the cores with the server, so they must cost as little as `wrk` does,
+/// or the trivial endpoint measures the clients: each request is written out once, and each
+/// answer read by its `Content-Length` into a buffer the client keeps. As `wrk`, they take no
+/// compressed answers, so that the server does any decompressing.
 fn load(
-    urls: &[String],
+    address: SocketAddr,
+    paths: &[String],
     key: Option<&str>,
     concurrency: usize,
     duration: Duration,
 ) -> Result<Timings> {
-    let authorization = key.map(|key| format!("Bearer {key}"));
-    let authorization = authorization.as_deref();
+    let authorization = key.map_or(String::new(), |key| {
+        format!("Authorization: Bearer {key}\r\n")
+    });
+    let requests: Vec<Vec<u8>> = paths
+        .iter()
+        .map(|path| {
+            format!(
+                "GET {path} HTTP/1.1\r\nHost: {address}\r\nAccept-Encoding: identity\r\n\
+                 {authorization}\r\n"
+            )
+            .into_bytes()
+        })
+        .collect();
+    let requests = &requests;
     let started = Instant::now();
     let results: Vec<Result<Vec<u64>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..concurrency)
             .map(|client| {
                 scope.spawn(move || -> Result<Vec<u64>> {
-                    let agent: ureq::Agent = ureq::Agent::config_builder()
-                        .http_status_as_error(false)
-                        .build()
-                        .into();
+                    let mut stream = TcpStream::connect(address)?;
+                    stream.set_nodelay(true)?;
+                    let mut answer = Vec::with_capacity(64 << 10);
                     let mut micros = Vec::new();
                     let mut i = client;
                     while started.elapsed() < duration {
-                        let url = &urls[i % urls.len()];
+                        let which = i % requests.len();
                         i += concurrency;
                         let t = Instant::now();
-                        // As `wrk` and most load tools: no compressed answers, so that the
-                        // server does any decompressing and the clients (sharing its cores)
-                        // none.
-                        let mut request = agent.get(url).header("Accept-Encoding", "identity");
-                        if let Some(authorization) = authorization {
-                            request = request.header("Authorization", authorization);
-                        }
-                        let mut response = request.call()?;
-                        let _ = response.body_mut().read_to_vec()?;
-                        if response.status() != 200 {
-                            bail!("{url} answered {}", response.status());
+                        stream.write_all(&requests[which])?;
+                        let status = read_answer(&mut stream, &mut answer)
+                            .with_context(|| format!("GET {}", paths[which]))?;
+                        if status != 200 {
+                            bail!("GET {} answered {status}", paths[which]);
                         }
                         micros.push(t.elapsed().as_micros() as u64);
                     }
@@ -503,4 +513,45 @@ fn load(
         all.extend(result?);
     }
     Ok(Timings::new(all, elapsed))
+}
+
+/// Reads one HTTP/1.1 answer from `stream` into `buffer`, returning its status. The answer
+/// must give its length (the server's do); one request is outstanding at a time, so nothing
+/// of a next answer follows it.
+fn read_answer(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<u16> {
+    buffer.clear();
+    let mut chunk = [0u8; 16 << 10];
+    let header_end = loop {
+        let read = stream.read(&mut chunk)?;
+        if read == 0 {
+            bail!("the server closed the connection");
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+    };
+    let head = std::str::from_utf8(&buffer[..header_end]).context("the answer's head")?;
+    let status: u16 = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .context("no status in the answer")?;
+    let length: usize = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .context("the answer gives no Content-Length")?;
+    let total = header_end + length;
+    while buffer.len() < total {
+        let read = stream.read(&mut chunk)?;
+        if read == 0 {
+            bail!("the server closed the connection mid-answer");
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+    Ok(status)
 }
