@@ -231,13 +231,21 @@ pub async fn answer(state: &AppState, code: &str) -> Result<Answer, ApiError> {
         let platform = &state.platform;
         Ok(store.cached_profile(&code, &platform.profile_version, platform.clock.today())?)
     });
-    if let Some(gzip) = cached.transpose()?.flatten() {
-        return Ok(Answer::Gzip(gzip));
-    }
+    // Whether the entry was looked for already: a miss then goes straight to the build.
+    let looked = match cached.transpose()? {
+        Some(Some(gzip)) => return Ok(Answer::Gzip(gzip)),
+        Some(None) => true,
+        None => false,
+    };
     let (answer, pending) = state
         .read(move |state, store| {
             let platform = &state.platform;
-            public_profile(platform, store, &code, platform.clock.today())
+            let today = platform.clock.today();
+            if looked {
+                let (json, pending) = build(platform, store, &code, today)?;
+                return Ok((Answer::Json(json), Some(pending)));
+            }
+            public_profile(platform, store, &code, today)
         })
         .await?;
     if let Some(pending) = pending {
